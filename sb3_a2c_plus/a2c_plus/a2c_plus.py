@@ -1,0 +1,458 @@
+import io
+import pathlib
+import pickle
+import zipfile
+from typing import Any, ClassVar, NamedTuple, TypeVar
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.buffers import RolloutBuffer
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.utils import explained_variance, obs_as_tensor
+from stable_baselines3.common.vec_env import VecEnv
+from torch.nn import functional as F
+
+from sb3_a2c_plus.a2c_plus.policies import A2CPlusPolicy, CnnPolicy, MlpPolicy, MultiInputPolicy
+from sb3_a2c_plus.common.returns import ADVANTAGE_ESTIMATORS, estimate_returns
+from sb3_a2c_plus.common.save_util import check_model_file
+
+SelfA2CPlus = TypeVar("SelfA2CPlus", bound="A2CPlus")
+
+ROLLOUT_BATCH_NORM_MODES = ("running", "batch")
+
+
+class RolloutBatch(NamedTuple):
+    observations: th.Tensor | dict[str, th.Tensor]
+    actions: th.Tensor
+    advantages: th.Tensor
+    returns: th.Tensor
+
+
+def _split_rows(observations: th.Tensor | dict[str, th.Tensor], size: int) -> list[Any]:
+    """Split a batch of observations (or of dict observations) into chunks of ``size`` rows."""
+    if isinstance(observations, dict):
+        chunks = {key: obs.split(size) for key, obs in observations.items()}
+        return [dict(zip(chunks, parts)) for parts in zip(*chunks.values())]
+    return list(observations.split(size))
+
+
+class NonFiniteLossError(ValueError):
+    """A loss or gradient was NaN or infinite; the optimiser step was not taken."""
+
+
+class A2CPlus(OnPolicyAlgorithm):
+    """
+    Advantage Actor Critic with an explicit return estimator, a BatchNorm conv backbone and
+    separate actor and critic heads (see :class:`~sb3_a2c_plus.a2c_plus.policies.CnnPolicy`).
+
+    Paper: https://arxiv.org/abs/1602.01783. It accepts every parameter of SB3's ``A2C`` with
+    the same meaning, and adds ``advantage_estimator`` and ``rollout_batch_norm``.
+
+    The default estimator is ``"nstep"``, the reference notebook's targets: they carry no
+    lambda to tune and measured at least as well as GAE(0.95) (see docs/benchmarks.md).
+
+    :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy)
+    :param env: The environment to learn from (if registered in Gym, can be str)
+    :param learning_rate: The learning rate, it can be a function of the current progress
+        remaining (from 1 to 0), e.g. ``stable_baselines3.common.utils.LinearSchedule(7e-4, 0.0, 1.0)``
+        for a linear decay to 0
+    :param n_steps: The number of steps to run for each environment per update
+        (i.e. batch size is n_steps * n_env where n_env is number of environment copies running in parallel)
+    :param gamma: Discount factor
+    :param advantage_estimator: ``"nstep"``: value targets are the discounted rewards over the rest
+        of the rollout plus ``gamma^(T-t) V(s_T)``, cut at episode ends, and the advantage is
+        target minus ``V(s_t)``; ``"gae"``: GAE(``gae_lambda``) advantages with lambda-returns as
+        value targets (``gae_lambda=1`` equals ``"nstep"``)
+    :param gae_lambda: Factor for trade-off of bias vs variance for the ``"gae"`` estimator, in [0, 1]
+    :param ent_coef: Entropy coefficient for the loss calculation
+    :param vf_coef: Value function coefficient for the loss calculation
+    :param max_grad_norm: The maximum value for the gradient clipping
+    :param rms_prop_eps: RMSProp epsilon. It stabilizes square root computation in denominator
+        of RMSProp update
+    :param use_rms_prop: Whether to use RMSprop (default, alpha 0.99) or Adam as optimizer.
+        For SB3's TF-like RMSprop pass ``policy_kwargs=dict(optimizer_class=RMSpropTFLike,
+        optimizer_kwargs=dict(eps=1e-5))`` (``stable_baselines3.common.sb2_compat.rmsprop_tf_like``)
+    :param use_sde: Whether to use generalized State Dependent Exploration (gSDE)
+        instead of action noise exploration (default: False)
+    :param sde_sample_freq: Sample a new noise matrix every n steps when using gSDE
+        Default: -1 (only sample at the beginning of the rollout)
+    :param rollout_buffer_class: Rollout buffer class to use. If ``None``, it will be automatically selected.
+        Returns and advantages are computed by ``advantage_estimator`` whatever the class.
+    :param rollout_buffer_kwargs: Keyword arguments to pass to the rollout buffer on creation.
+    :param normalize_advantage: Whether to normalize or not the advantage
+    :param rollout_batch_norm: How BatchNorm layers behave while collecting rollouts.
+        ``"running"`` (as SB3): eval mode, normalise with the running statistics and leave them
+        unchanged; only the gradient step (train mode) updates them. ``"batch"`` (the reference
+        notebook): train mode, normalise each step's batch of ``n_envs`` observations with its own
+        statistics and update the running ones. Predictions (``predict``, evaluation) always use
+        the running statistics, and so do the bootstrap values of time-limit truncations.
+    :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average
+        the reported success rate, mean episode length, and mean reward over
+    :param tensorboard_log: the log location for tensorboard (if None, no logging)
+    :param policy_kwargs: additional arguments to be passed to the policy on creation
+    :param verbose: Verbosity level: 0 for no output, 1 for info messages (such as device or wrappers used), 2 for
+        debug messages
+    :param seed: Seed for the pseudo random generators
+    :param device: Device (cpu, cuda, ...) on which the code should be run.
+        Setting it to auto, the code will be run on the GPU if possible.
+    :param _init_setup_model: Whether or not to build the network at the creation of the instance
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        "MlpPolicy": MlpPolicy,
+        "CnnPolicy": CnnPolicy,
+        "MultiInputPolicy": MultiInputPolicy,
+    }
+    policy: A2CPlusPolicy
+
+    def __init__(
+        self,
+        policy: str | type[A2CPlusPolicy],
+        env: GymEnv | str,
+        learning_rate: float | Schedule = 7e-4,
+        n_steps: int = 5,
+        gamma: float = 0.99,
+        advantage_estimator: str = "nstep",
+        gae_lambda: float = 0.95,
+        ent_coef: float = 0.01,
+        vf_coef: float = 0.25,
+        max_grad_norm: float = 0.5,
+        rms_prop_eps: float = 1e-5,
+        use_rms_prop: bool = True,
+        use_sde: bool = False,
+        sde_sample_freq: int = -1,
+        rollout_buffer_class: type[RolloutBuffer] | None = None,
+        rollout_buffer_kwargs: dict[str, Any] | None = None,
+        normalize_advantage: bool = False,
+        rollout_batch_norm: str = "running",
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+    ):
+        super().__init__(
+            policy,
+            env,
+            learning_rate=learning_rate,
+            n_steps=n_steps,
+            gamma=gamma,
+            gae_lambda=gae_lambda,
+            ent_coef=ent_coef,
+            vf_coef=vf_coef,
+            max_grad_norm=max_grad_norm,
+            use_sde=use_sde,
+            sde_sample_freq=sde_sample_freq,
+            rollout_buffer_class=rollout_buffer_class,
+            rollout_buffer_kwargs=rollout_buffer_kwargs,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            policy_kwargs=policy_kwargs,
+            verbose=verbose,
+            device=device,
+            seed=seed,
+            _init_setup_model=False,
+            supported_action_spaces=(
+                spaces.Box,
+                spaces.Discrete,
+                spaces.MultiDiscrete,
+                spaces.MultiBinary,
+            ),
+        )
+
+        self.advantage_estimator = advantage_estimator
+        self.normalize_advantage = normalize_advantage
+        self.rollout_batch_norm = rollout_batch_norm
+
+        # RMSprop as in the original A2C (and SB3's A2C), unless an optimizer is given explicitly
+        if use_rms_prop and "optimizer_class" not in self.policy_kwargs:
+            self.policy_kwargs["optimizer_class"] = th.optim.RMSprop
+            self.policy_kwargs["optimizer_kwargs"] = dict(alpha=0.99, eps=rms_prop_eps, weight_decay=0)
+
+        if _init_setup_model:
+            self._setup_model()
+
+    def _check_hyperparameters(self) -> None:
+        if self.advantage_estimator not in ADVANTAGE_ESTIMATORS:
+            raise ValueError(f"advantage_estimator must be one of {ADVANTAGE_ESTIMATORS}, got {self.advantage_estimator!r}")
+        if not isinstance(self.gae_lambda, (int, float)) or not 0.0 <= self.gae_lambda <= 1.0:
+            raise ValueError(f"gae_lambda must be in [0, 1], got {self.gae_lambda}")
+        if not isinstance(self.n_steps, (int, np.integer)) or self.n_steps < 1:
+            raise ValueError(f"n_steps must be an integer >= 1, got {self.n_steps!r}")
+        if self.rollout_batch_norm not in ROLLOUT_BATCH_NORM_MODES:
+            raise ValueError(f"rollout_batch_norm must be one of {ROLLOUT_BATCH_NORM_MODES}, got {self.rollout_batch_norm!r}")
+
+    def _setup_model(self) -> None:
+        self._check_hyperparameters()
+        super()._setup_model()
+
+    def _maybe_recommend_cpu(self, mlp_class_name: str = "A2CPlusPolicy") -> None:
+        super()._maybe_recommend_cpu(mlp_class_name)
+
+    def collect_rollouts(
+        self,
+        env: VecEnv,
+        callback: BaseCallback,
+        rollout_buffer: RolloutBuffer,
+        n_rollout_steps: int,
+    ) -> bool:
+        """
+        Collect experiences using the current policy and fill a ``RolloutBuffer``, then compute
+        returns and advantages with ``advantage_estimator``. As in SB3, with three changes:
+        BatchNorm follows ``rollout_batch_norm``, forward passes run in inference mode, and the
+        bootstrap values of time-limit truncations are computed in one batch.
+
+        :param env: The training environment
+        :param callback: Callback that will be called at each step
+            (and at the beginning and end of the rollout)
+        :param rollout_buffer: Buffer to fill with rollouts
+        :param n_rollout_steps: Number of experiences to collect per environment
+        :return: True if function returned with at least `n_rollout_steps`
+            collected, False if callback terminated rollout prematurely.
+        """
+        assert self._last_obs is not None, "No previous observation was provided"
+        self.policy.set_training_mode(self.rollout_batch_norm == "batch")
+
+        n_steps = 0
+        rollout_buffer.reset()
+        # Sample new weights for the state dependent exploration
+        if self.use_sde:
+            self.policy.reset_noise(env.num_envs)
+
+        callback.on_rollout_start()
+
+        while n_steps < n_rollout_steps:
+            if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
+                # Sample a new noise matrix
+                self.policy.reset_noise(env.num_envs)
+
+            with th.inference_mode():
+                obs_tensor = obs_as_tensor(self._last_obs, self.device)  # type: ignore[arg-type]
+                actions, values, log_probs = self.policy(obs_tensor)
+            actions = actions.cpu().numpy()
+
+            # Rescale and perform action
+            clipped_actions = actions
+            if isinstance(self.action_space, spaces.Box):
+                if self.policy.squash_output:
+                    # Unscale the actions to match env bounds if they were squashed to [-1, 1]
+                    clipped_actions = self.policy.unscale_action(clipped_actions)
+                else:
+                    # Clip the actions: they come from an unbounded Gaussian
+                    clipped_actions = np.clip(actions, self.action_space.low, self.action_space.high)
+
+            new_obs, rewards, dones, infos = env.step(clipped_actions)
+
+            self.num_timesteps += env.num_envs
+
+            # Give access to local variables
+            callback.update_locals(locals())
+            if not callback.on_step():
+                return False
+
+            self._update_info_buffer(infos, dones)
+            n_steps += 1
+
+            if isinstance(self.action_space, spaces.Discrete):
+                # Reshape in case of discrete action
+                actions = actions.reshape(-1, 1)
+
+            self._bootstrap_truncated_episodes(rewards, dones, infos)
+
+            rollout_buffer.add(
+                self._last_obs,  # type: ignore[arg-type]
+                actions,
+                rewards,
+                self._last_episode_starts,  # type: ignore[arg-type]
+                values,
+                log_probs,
+            )
+            self._last_obs = new_obs  # type: ignore[assignment]
+            self._last_episode_starts = dones
+
+        with th.inference_mode():
+            # Compute value for the last timestep
+            last_values = self.policy.predict_values(obs_as_tensor(new_obs, self.device))  # type: ignore[arg-type]
+
+        rollout_buffer.advantages[:], rollout_buffer.returns[:] = estimate_returns(
+            self.advantage_estimator,
+            rewards=rollout_buffer.rewards,
+            values=rollout_buffer.values,
+            episode_starts=rollout_buffer.episode_starts,
+            last_values=last_values.cpu().numpy().flatten(),
+            last_dones=dones,
+            gamma=self.gamma,
+            gae_lambda=self.gae_lambda,
+        )
+
+        callback.update_locals(locals())
+
+        callback.on_rollout_end()
+
+        return True
+
+    def _bootstrap_truncated_episodes(self, rewards: np.ndarray, dones: np.ndarray, infos: list[dict[str, Any]]) -> None:
+        """
+        Add ``gamma * V(terminal_obs)`` to the reward of episodes cut by a time limit, so they
+        are not treated as terminal (SB3 GH#633). One forward pass for all such envs, always
+        with the BatchNorm running statistics.
+        """
+        truncated = [
+            idx
+            for idx, done in enumerate(dones)
+            if done and infos[idx].get("terminal_observation") is not None and infos[idx].get("TimeLimit.truncated", False)
+        ]
+        if not truncated:
+            return
+        terminal_obs: np.ndarray | dict[str, np.ndarray]
+        if isinstance(self.observation_space, spaces.Dict):
+            terminal_obs = {
+                key: np.stack([infos[idx]["terminal_observation"][key] for idx in truncated])
+                for key in self.observation_space.spaces
+            }
+        else:
+            terminal_obs = np.stack([infos[idx]["terminal_observation"] for idx in truncated])
+        training = self.policy.training
+        self.policy.set_training_mode(False)
+        with th.inference_mode():
+            terminal_values = self.policy.predict_values(self.policy.obs_to_tensor(terminal_obs)[0])
+        self.policy.set_training_mode(training)
+        rewards[truncated] += self.gamma * terminal_values.cpu().numpy().flatten()
+
+    def _rollout_batch(self) -> RolloutBatch:
+        """
+        The whole rollout as one batch in time-major order (row ``step * n_envs + env``). A2C takes
+        a single gradient step, so SB3's shuffle and its two copies of the observations are skipped.
+        """
+        buffer = self.rollout_buffer
+        n_rows = buffer.buffer_size * buffer.n_envs
+        observations: th.Tensor | dict[str, th.Tensor]
+        if isinstance(buffer.observations, dict):
+            observations = {
+                key: buffer.to_torch(obs.reshape(n_rows, *obs.shape[2:])) for key, obs in buffer.observations.items()
+            }
+        else:
+            observations = buffer.to_torch(buffer.observations.reshape(n_rows, *buffer.observations.shape[2:]))
+        return RolloutBatch(
+            observations=observations,
+            # float32 like SB3's RolloutBuffer.get, which Discrete actions are cast back from
+            actions=buffer.to_torch(buffer.actions.reshape(n_rows, -1).astype(np.float32, copy=False)),
+            advantages=buffer.to_torch(buffer.advantages.reshape(n_rows)),
+            returns=buffer.to_torch(buffer.returns.reshape(n_rows)),
+        )
+
+    def train(self) -> None:
+        """
+        Update policy using the currently gathered rollout buffer (one gradient step over the
+        whole rollout). Raises :class:`NonFiniteLossError` before the optimiser step when the
+        loss or the gradient is not finite, so the weights stay those of the last good update.
+        """
+        # Switch to train mode (this affects batch norm / dropout)
+        self.policy.set_training_mode(True)
+
+        # Update optimizer learning rate
+        self._update_learning_rate(self.policy.optimizer)
+
+        rollout_data = self._rollout_batch()
+        actions = rollout_data.actions
+        if isinstance(self.action_space, spaces.Discrete):
+            # Convert discrete action from float to long
+            actions = actions.long().flatten()
+
+        if self.rollout_batch_norm == "batch":
+            # Normalise each env step's observations together, as they were during the rollout
+            # (the reference notebook backpropagates through those very forward passes).
+            n_envs = self.rollout_buffer.n_envs
+            step_obs = _split_rows(rollout_data.observations, n_envs)
+            evaluations = [self.policy.evaluate_actions(obs, act) for obs, act in zip(step_obs, actions.split(n_envs))]
+            values, log_prob, entropy = (
+                th.cat(parts) if parts[0] is not None else None
+                for parts in zip(*evaluations)  # type: ignore[misc]
+            )
+        else:
+            values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
+        values = values.flatten()
+
+        advantages = rollout_data.advantages
+        if self.normalize_advantage:
+            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+
+        policy_loss = -(advantages * log_prob).mean()
+        value_loss = F.mse_loss(rollout_data.returns, values)
+        # Approximate the entropy when it has no analytical form
+        entropy_loss = -th.mean(-log_prob) if entropy is None else -th.mean(entropy)
+
+        loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
+
+        self.policy.optimizer.zero_grad()
+        loss.backward()
+        # The norm before clipping: the signal of exploding updates
+        grad_norm = th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+        if not (th.isfinite(loss) and th.isfinite(grad_norm)):
+            raise NonFiniteLossError(
+                f"A2CPlus update {self._n_updates + 1}: non-finite loss ({loss.item()}) or gradient norm "
+                f"({grad_norm.item()}). The optimiser step was not taken, so the weights are those after update "
+                f"{self._n_updates}. Try a lower learning_rate or max_grad_norm, and check the environment "
+                "for NaN or infinite observations and rewards."
+            )
+        self.policy.optimizer.step()
+        self._n_updates += 1
+
+        explained_var = explained_variance(self.rollout_buffer.values.flatten(), self.rollout_buffer.returns.flatten())
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        self.logger.record("train/explained_variance", explained_var)
+        self.logger.record("train/entropy_loss", entropy_loss.item())
+        self.logger.record("train/policy_loss", policy_loss.item())
+        self.logger.record("train/value_loss", value_loss.item())
+        self.logger.record("train/grad_norm", grad_norm.item())
+        self.logger.record("train/advantage_mean", rollout_data.advantages.mean().item())
+        self.logger.record("train/value_mean", values.mean().item())
+        self.logger.record("train/value_target_mean", rollout_data.returns.mean().item())
+        if hasattr(self.policy, "log_std"):
+            self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
+
+    def learn(
+        self: SelfA2CPlus,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 100,
+        tb_log_name: str = "A2CPlus",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfA2CPlus:
+        return super().learn(
+            total_timesteps=total_timesteps,
+            callback=callback,
+            log_interval=log_interval,
+            tb_log_name=tb_log_name,
+            reset_num_timesteps=reset_num_timesteps,
+            progress_bar=progress_bar,
+        )
+
+    @classmethod
+    def load(  # type: ignore[override]
+        cls: type[SelfA2CPlus],
+        path: str | pathlib.Path | io.BufferedIOBase,
+        env: GymEnv | None = None,
+        device: th.device | str = "auto",
+        custom_objects: dict[str, Any] | None = None,
+        print_system_info: bool = False,
+        force_reset: bool = True,
+        **kwargs: Any,
+    ) -> SelfA2CPlus:
+        """
+        Load an A2CPlus model from a zip file: weights, BatchNorm running statistics, optimizer
+        state and hyperparameters. A corrupted file, or one saved by another algorithm, raises
+        a ``ValueError`` that says so. See ``BaseAlgorithm.load`` for the parameters.
+        """
+        check_model_file(path, marker="advantage_estimator", algorithm_name=cls.__name__)
+        try:
+            return super().load(path, env, device, custom_objects, print_system_info, force_reset, **kwargs)
+        except (RuntimeError, pickle.UnpicklingError, EOFError, zipfile.BadZipFile) as error:
+            raise ValueError(f"{path!s} is corrupted: its parameters could not be restored ({error})") from error

@@ -1,0 +1,127 @@
+from typing import Any
+
+from gymnasium import spaces
+from stable_baselines3.common.policies import ActorCriticPolicy
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, CombinedExtractor
+from stable_baselines3.common.type_aliases import Schedule
+from torch import nn
+
+from sb3_a2c_plus.common.torch_layers import BatchNormCNN, SharedMlpExtractor
+
+HEAD_LAYOUTS = ("separate", "shared")
+
+NetArch = list[int] | dict[str, list[int]]
+
+
+def _check_net_arch(net_arch: NetArch) -> None:
+    layer_lists = net_arch.values() if isinstance(net_arch, dict) else [net_arch]
+    for widths in layer_lists:
+        if not all(isinstance(width, int) and width > 0 for width in widths):
+            raise ValueError(f"net_arch: every head width must be a positive integer, got {net_arch}")
+
+
+class A2CPlusPolicy(ActorCriticPolicy):
+    """
+    Actor-critic policy of A2CPlus: SB3's ``ActorCriticPolicy`` (orthogonal init with gain
+    sqrt(2) and zero biases for hidden layers, 0.01 for the policy output, 1 for the value
+    output) with an explicit choice between separate and shared hidden heads.
+
+    :param observation_space: observation space
+    :param action_space: action space
+    :param lr_schedule: learning rate schedule
+    :param net_arch: hidden layer widths of the heads: ``dict(pi=[...], vf=[...])`` or a list
+        used for both. ``None`` keeps the policy's default.
+    :param activation_fn: activation after each hidden layer
+    :param head_layout: ``"separate"``: the actor and the critic each own their hidden layers;
+        ``"shared"``: one stack of hidden layers feeds both output layers (SB3's CnnPolicy layout)
+    :param kwargs: everything else SB3's ``ActorCriticPolicy`` accepts
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        lr_schedule: Schedule,
+        net_arch: NetArch | None = None,
+        activation_fn: type[nn.Module] = nn.Tanh,
+        head_layout: str = "separate",
+        **kwargs: Any,
+    ) -> None:
+        if head_layout not in HEAD_LAYOUTS:
+            raise ValueError(f"head_layout must be one of {HEAD_LAYOUTS}, got {head_layout!r}")
+        if net_arch is not None:
+            _check_net_arch(net_arch)
+            if head_layout == "shared" and isinstance(net_arch, dict):
+                if net_arch.get("pi") != net_arch.get("vf"):
+                    raise ValueError(f"head_layout='shared' needs one list of widths for net_arch, got {net_arch}")
+                net_arch = list(net_arch["pi"])
+        self.head_layout = head_layout
+        super().__init__(
+            observation_space, action_space, lr_schedule, net_arch=net_arch, activation_fn=activation_fn, **kwargs
+        )
+
+    def _build_mlp_extractor(self) -> None:
+        if self.head_layout == "separate":
+            super()._build_mlp_extractor()
+            return
+        shared_arch = self.net_arch["pi"] if isinstance(self.net_arch, dict) else self.net_arch
+        self.mlp_extractor = SharedMlpExtractor(self.features_dim, shared_arch, self.activation_fn).to(self.device)
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        data["head_layout"] = self.head_layout
+        return data
+
+
+class CnnPolicy(A2CPlusPolicy):
+    """
+    Policy for image observations: :class:`~sb3_a2c_plus.common.torch_layers.BatchNormCNN`
+    backbone (configure it through ``features_extractor_kwargs``), then separate actor and
+    critic heads, each one ReLU hidden layer of 512 units and an output layer.
+    See :class:`A2CPlusPolicy` for the parameters.
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        lr_schedule: Schedule,
+        net_arch: NetArch | None = None,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        features_extractor_class: type[BaseFeaturesExtractor] = BatchNormCNN,
+        **kwargs: Any,
+    ) -> None:
+        if net_arch is None:
+            net_arch = dict(pi=[512], vf=[512])
+        super().__init__(
+            observation_space,
+            action_space,
+            lr_schedule,
+            net_arch=net_arch,
+            activation_fn=activation_fn,
+            features_extractor_class=features_extractor_class,
+            **kwargs,
+        )
+
+
+class MultiInputPolicy(A2CPlusPolicy):
+    """
+    Policy for dict observations: SB3's ``CombinedExtractor``, then separate actor and critic
+    heads (64-64, tanh) by default. See :class:`A2CPlusPolicy` for the parameters.
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Dict,
+        action_space: spaces.Space,
+        lr_schedule: Schedule,
+        features_extractor_class: type[BaseFeaturesExtractor] = CombinedExtractor,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            observation_space, action_space, lr_schedule, features_extractor_class=features_extractor_class, **kwargs
+        )
+
+
+# Vector observations: flattened input, separate actor and critic heads of 64-64 tanh units.
+MlpPolicy = A2CPlusPolicy

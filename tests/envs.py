@@ -1,0 +1,61 @@
+"""Environments shared by the tests."""
+
+import gymnasium as gym
+import numpy as np
+from stable_baselines3.common.envs import FakeImageEnv
+
+ATARI_ID = "SpaceInvadersNoFrameskip-v4"
+
+
+def make_atari(**kwargs) -> gym.Env:
+    """Make the test Atari game; registers ALE in whatever process calls it (SubprocVecEnv workers too)."""
+    import ale_py
+
+    gym.register_envs(ale_py)
+    return gym.make(ATARI_ID, **kwargs)
+
+
+class NaNRewardWrapper(gym.Wrapper):
+    """Returns a NaN reward from the given step on."""
+
+    def __init__(self, env: gym.Env, from_step: int = 0) -> None:
+        super().__init__(env)
+        self.from_step = from_step
+        self.n_steps = 0
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.n_steps += 1
+        return obs, np.nan if self.n_steps > self.from_step else reward, terminated, truncated, info
+
+
+class SeededImageEnv(FakeImageEnv):
+    """SB3's fake Atari screens, made reproducible by the seed, with a reward for action 0."""
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        if seed is not None:
+            self.observation_space.seed(seed)
+        return super().reset(seed=seed, options=options)
+
+    def step(self, action):
+        obs, _, terminated, truncated, info = super().step(action)
+        return obs, float(action == 0), terminated, truncated, info
+
+
+class ZooAlgosProbe(gym.Env):
+    """Imports RL Zoo in whatever process builds it and reports whether it lists a2c_plus."""
+
+    observation_space = gym.spaces.Box(-1.0, 1.0, (1,), dtype=np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def __init__(self) -> None:
+        from rl_zoo3.utils import ALGOS
+
+        self.a2c_plus_registered = "a2c_plus" in ALGOS
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        return np.zeros(1, dtype=np.float32), {}
+
+    def step(self, action):
+        return np.zeros(1, dtype=np.float32), 0.0, True, False, {}

@@ -1,0 +1,94 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+from stable_baselines3.common.envs import IdentityEnv, IdentityEnvBox, IdentityEnvMultiBinary, IdentityEnvMultiDiscrete
+from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
+from stable_baselines3.common.utils import LinearSchedule
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from sb3_a2c_plus import A2CPlus, NonFiniteLossError
+from tests.envs import NaNRewardWrapper
+
+LOGGED_KEYS = {
+    "train/policy_loss",
+    "train/value_loss",
+    "train/entropy_loss",
+    "train/explained_variance",
+    "train/grad_norm",
+    "train/advantage_mean",
+    "train/value_mean",
+    "train/value_target_mean",
+    "train/learning_rate",
+    "train/n_updates",
+}
+
+
+@pytest.mark.parametrize(
+    "make_env, kwargs",
+    [
+        (lambda: IdentityEnv(4), {}),
+        (lambda: IdentityEnvBox(), {}),
+        (lambda: IdentityEnvBox(), dict(use_sde=True, sde_sample_freq=2)),
+        (lambda: IdentityEnvMultiDiscrete(3), {}),
+        (lambda: IdentityEnvMultiBinary(3), {}),
+    ],
+)
+def test_action_spaces(make_env, kwargs):
+    model = A2CPlus("MlpPolicy", DummyVecEnv([make_env] * 2), n_steps=4, seed=0, **kwargs).learn(64)
+    assert model._n_updates == 8
+    assert all(np.isfinite(model.logger.name_to_value[key]) for key in LOGGED_KEYS)
+    obs = model.env.reset()
+    action, _ = model.predict(obs)
+    assert model.env.action_space.contains(action[0])
+
+
+def test_logs_the_training_diagnostics(tmp_path):
+    model = A2CPlus("MlpPolicy", "CartPole-v1", n_steps=8, seed=0, tensorboard_log=str(tmp_path)).learn(64)
+    values = model.logger.name_to_value
+    assert LOGGED_KEYS <= values.keys()
+    assert values["train/entropy_loss"] < 0 < values["train/value_loss"]
+    buffer = model.rollout_buffer
+    assert values["train/value_target_mean"] == pytest.approx(buffer.returns.mean(), rel=1e-5)
+    assert values["train/advantage_mean"] == pytest.approx(buffer.advantages.mean(), rel=1e-5, abs=1e-6)
+    assert list(tmp_path.glob("A2CPlus_1/events.out.tfevents.*"))
+
+
+def test_logged_gradient_norm_is_taken_before_clipping():
+    model = A2CPlus("MlpPolicy", "CartPole-v1", n_steps=8, max_grad_norm=1e-6, seed=0).learn(8)
+    assert model.logger.name_to_value["train/grad_norm"] > 1e-3
+
+
+def test_linear_learning_rate_decay_to_zero():
+    model = A2CPlus("MlpPolicy", "CartPole-v1", n_steps=5, learning_rate=LinearSchedule(1e-3, 0.0, 1.0), seed=0)
+    model.learn(200)
+    # SB3 updates the progress after each rollout: the last update runs with none left
+    assert model.logger.name_to_value["train/learning_rate"] == 0.0
+    assert model.policy.optimizer.param_groups[0]["lr"] == 0.0
+    assert model.lr_schedule(0.5) == pytest.approx(5e-4)
+
+
+def test_optimizers():
+    default = A2CPlus("MlpPolicy", "CartPole-v1").policy.optimizer
+    assert isinstance(default, th.optim.RMSprop)
+    assert default.defaults["alpha"] == 0.99 and default.defaults["eps"] == 1e-5
+    tf_like = A2CPlus(
+        "MlpPolicy", "CartPole-v1", policy_kwargs=dict(optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(eps=1e-5))
+    ).policy.optimizer
+    assert isinstance(tf_like, RMSpropTFLike)
+    assert isinstance(A2CPlus("MlpPolicy", "CartPole-v1", use_rms_prop=False).policy.optimizer, th.optim.Adam)
+
+
+def test_non_finite_loss_stops_before_the_optimizer_step():
+    env = DummyVecEnv([lambda: NaNRewardWrapper(gym.make("CartPole-v1"), from_step=12)])
+    model = A2CPlus("MlpPolicy", env, n_steps=5, seed=0)
+    model.learn(10)  # two good updates
+    weights = {key: value.clone() for key, value in model.policy.state_dict().items()}
+    optimizer_state = {key: state["square_avg"].clone() for key, state in model.policy.optimizer.state.items()}
+
+    with pytest.raises(NonFiniteLossError, match=r"update 3: non-finite loss .* weights are those after update 2"):
+        model.learn(10, reset_num_timesteps=False)
+    assert all(th.equal(weights[key], value) for key, value in model.policy.state_dict().items())
+    assert all(th.equal(optimizer_state[key], state["square_avg"]) for key, state in model.policy.optimizer.state.items())
+    # A ValueError, so RL Zoo prunes such a trial instead of crashing the study
+    assert issubclass(NonFiniteLossError, ValueError)
