@@ -1,0 +1,72 @@
+"""
+RL Zoo integration. ``_sb3_a2c_plus_zoo_hook`` calls each function right after rl_zoo3 has
+imported the module it registers into; :func:`register` does all of them at once, for
+processes started without site hooks (``python -S``). Every function is idempotent.
+"""
+
+import functools
+import inspect
+from pathlib import Path
+
+ALGO_NAME = "a2c_plus"
+HYPERPARAMS_FILE = Path(__file__).resolve().parent.parent / "hyperparams" / f"{ALGO_NAME}.yml"
+
+
+def register_algorithm() -> None:
+    """Make ``--algo a2c_plus`` a choice of train, enjoy and record_video (``rl_zoo3.utils.ALGOS``)."""
+    from rl_zoo3.utils import ALGOS
+
+    from sb3_a2c_plus import A2CPlus
+
+    ALGOS[ALGO_NAME] = A2CPlus
+
+
+def register_tuning() -> None:
+    """Make ``-optimize`` and ``--trial-id`` use the A2CPlus sampler and converter."""
+    from rl_zoo3.hyperparams_opt import HYPERPARAMS_CONVERTER, HYPERPARAMS_SAMPLER
+
+    from sb3_a2c_plus.zoo.hyperparams_opt import convert_a2c_plus_params, sample_a2c_plus_params
+
+    HYPERPARAMS_SAMPLER[ALGO_NAME] = sample_a2c_plus_params
+    HYPERPARAMS_CONVERTER[ALGO_NAME] = convert_a2c_plus_params
+
+
+def register_experiment_manager() -> None:
+    """
+    Teach ``ExperimentManager`` two things for ``--algo a2c_plus``: read ``hyperparams/a2c_plus.yml``
+    shipped with this package unless ``-conf`` is given, and tune on a database with Optuna
+    heartbeats (see :mod:`sb3_a2c_plus.zoo.storage`).
+    """
+    from rl_zoo3.exp_manager import ExperimentManager
+
+    from sb3_a2c_plus.zoo.storage import is_database_url, studies_with_heartbeat
+
+    original_init = ExperimentManager.__init__
+    if getattr(original_init, "_sb3_a2c_plus", False):
+        return
+    init_signature = inspect.signature(original_init)
+    original_optimization = ExperimentManager.hyperparameters_optimization
+
+    @functools.wraps(original_init)
+    def __init__(self, *args, **kwargs) -> None:
+        original_init(self, *args, **kwargs)
+        if self.algo == ALGO_NAME and not init_signature.bind(self, *args, **kwargs).arguments.get("config"):
+            self.config = str(HYPERPARAMS_FILE)
+
+    @functools.wraps(original_optimization)
+    def hyperparameters_optimization(self) -> None:
+        if self.algo != ALGO_NAME or not is_database_url(self.storage):
+            return original_optimization(self)
+        with studies_with_heartbeat(self.storage):
+            return original_optimization(self)
+
+    __init__._sb3_a2c_plus = True  # type: ignore[attr-defined]
+    ExperimentManager.__init__ = __init__  # type: ignore[method-assign]
+    ExperimentManager.hyperparameters_optimization = hyperparameters_optimization  # type: ignore[method-assign]
+
+
+def register() -> None:
+    """Register A2CPlus, its tuning and its default hyperparameters with RL Zoo."""
+    register_algorithm()
+    register_tuning()
+    register_experiment_manager()
