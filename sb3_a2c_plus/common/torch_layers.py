@@ -76,7 +76,9 @@ class BatchNormCNN(BaseFeaturesExtractor):
         self.cnn = nn.Sequential(*layers, nn.Flatten())
 
     def forward(self, observations: th.Tensor) -> th.Tensor:
-        return self.cnn(observations)
+        # Channels-last input lets oneDNN pick faster convolution kernels on CPU (same maths;
+        # the update takes about 30% less time, see docs/benchmarks.md).
+        return self.cnn(observations.contiguous(memory_format=th.channels_last))
 
 
 class SharedMlpExtractor(nn.Module):

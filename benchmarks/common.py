@@ -1,0 +1,105 @@
+"""Shared helpers of the benchmark scripts: models built exactly as ``rl_zoo3.train`` builds them."""
+
+import argparse
+import contextlib
+import io
+import platform
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import psutil
+import torch as th
+from rl_zoo3.exp_manager import ExperimentManager
+from stable_baselines3.common.base_class import BaseAlgorithm
+
+RESULTS_DIR = Path(__file__).resolve().parent.parent / "docs" / "benchmarks"
+
+
+def zoo_experiment(
+    algo: str,
+    env_id: str,
+    *,
+    seed: int,
+    n_timesteps: int,
+    log_folder: str | Path,
+    hyperparams: dict[str, Any] | None = None,
+    config: str | None = None,
+    vec_env: str = "dummy",
+    verbose: int = 0,
+) -> tuple[ExperimentManager, BaseAlgorithm]:
+    """
+    The zoo's ExperimentManager and model for ``algo`` on ``env_id``: the zoo's hyperparameter file
+    (``a2c.yml`` for SB3's A2C, ``a2c_plus.yml`` for A2CPlus) unless ``config`` names another,
+    with ``hyperparams`` overriding single entries, Monitor logs in ``log_folder``.
+    """
+    args = argparse.Namespace(algo=algo, env=env_id, seed=seed, n_timesteps=n_timesteps, hyperparams=hyperparams)
+    manager = ExperimentManager(
+        args,
+        algo,
+        env_id,
+        str(log_folder),
+        n_timesteps=n_timesteps,
+        eval_freq=-1,
+        hyperparams=hyperparams,
+        seed=seed,
+        vec_env_type=vec_env,
+        config=config,
+        verbose=verbose,
+    )
+    with contextlib.redirect_stdout(io.StringIO()):  # the zoo prints its whole configuration
+        model, _ = manager.setup_experiment()
+    return manager, model
+
+
+class PeakMemory:
+    """Peak resident memory of this process and all its children (the subprocess envs), sampled."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        root = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for process in [root, *root.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    total += process.memory_info().rss
+            self.peak_bytes = max(self.peak_bytes, total)
+            time.sleep(self.interval)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def environment_info() -> dict[str, str]:
+    """What a reader needs to compare a figure: hardware and package versions."""
+    import ale_py
+    import rl_zoo3
+    import stable_baselines3
+
+    import sb3_a2c_plus
+
+    return {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": str(psutil.cpu_count(logical=True)),
+        "gpu": th.cuda.get_device_name(0) if th.cuda.is_available() else "none",
+        "python": platform.python_version(),
+        "torch": th.__version__,
+        "stable_baselines3": stable_baselines3.__version__,
+        "rl_zoo3": rl_zoo3.__version__,
+        "gymnasium": gym.__version__,
+        "ale_py": ale_py.__version__,
+        "sb3_a2c_plus": sb3_a2c_plus.__version__,
+        "date": time.strftime("%Y-%m-%d"),
+    }

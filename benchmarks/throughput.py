@@ -1,0 +1,191 @@
+"""
+Training throughput of SB3's A2C and A2CPlus on Atari, side by side, each with the zoo's Atari
+settings (a2c.yml / a2c_plus.yml) on SubprocVecEnv, plus the stepping rate of the same
+environments with random actions, which bounds what training can reach.
+
+Runs alternate A, B, env-only, A, B, ... each in a fresh process, for every (n_envs, threads).
+
+    python benchmarks/throughput.py --n-envs 8 16 --threads 1 2 --pairs 3 --steps 20000
+"""
+
+import argparse
+import csv
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import RESULTS_DIR, PeakMemory, environment_info, zoo_experiment  # noqa: E402
+
+ALGOS = ("a2c", "a2c_plus")
+FIELDS = [
+    "env",
+    "n_envs",
+    "threads",
+    "pair",
+    "run",
+    "steps",
+    "seconds",
+    "steps_per_second",
+    "env_seconds",
+    "inference_seconds",
+    "update_seconds",
+    "peak_rss_mb",
+]
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def wrap(self, function):
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+
+        return timed
+
+
+def measure(run: str, env_id: str, n_envs: int, threads: int, steps: int, warmup: int) -> dict:
+    """One measurement in this process: ``run`` is an algorithm name or ``"env_only"``."""
+    import torch as th
+
+    th.set_num_threads(threads)
+    algo = "a2c" if run == "env_only" else run
+    with tempfile.TemporaryDirectory() as log_folder:
+        manager, model = zoo_experiment(
+            algo, env_id, seed=0, n_timesteps=steps, log_folder=log_folder, hyperparams={"n_envs": n_envs}, vec_env="subproc"
+        )
+        env = model.get_env()
+        assert env is not None
+        result = {"env": env_id, "n_envs": n_envs, "threads": threads, "run": run, "steps": steps}
+        if run == "env_only":
+            env.reset()
+            actions = [np.array([env.action_space.sample() for _ in range(n_envs)]) for _ in range(steps // n_envs)]
+            for action in actions[: warmup // n_envs]:
+                env.step(action)
+            with PeakMemory() as memory:
+                start = time.perf_counter()
+                for action in actions:
+                    env.step(action)
+                seconds = time.perf_counter() - start
+            result.update(seconds=seconds, env_seconds=seconds, inference_seconds=0.0, update_seconds=0.0)
+        else:
+            model.learn(warmup)  # process and allocator warm-up, first BatchNorm updates: not timed
+            env_timer, rollout_timer, update_timer = _Timer(), _Timer(), _Timer()
+            env.step = env_timer.wrap(env.step)
+            model.collect_rollouts = rollout_timer.wrap(model.collect_rollouts)
+            model.train = update_timer.wrap(model.train)
+            with PeakMemory() as memory:
+                start = time.perf_counter()
+                model.learn(steps, reset_num_timesteps=False)
+                seconds = time.perf_counter() - start
+            result.update(
+                seconds=seconds,
+                env_seconds=env_timer.seconds,
+                inference_seconds=rollout_timer.seconds - env_timer.seconds,
+                update_seconds=update_timer.seconds,
+            )
+        env.close()
+    result["steps_per_second"] = steps / result["seconds"]
+    result["peak_rss_mb"] = memory.peak_bytes / 2**20
+    return result
+
+
+def _rates(group: list[dict], run: str) -> list[float]:
+    return [row["steps_per_second"] for row in sorted(group, key=lambda row: row["pair"]) if row["run"] == run]
+
+
+def _cell(values: list[float]) -> str:
+    return f"{statistics.mean(values):.0f} ± {statistics.pstdev(values):.0f}"
+
+
+def summarize(rows: list[dict]) -> str:
+    lines = [
+        "| n_envs | torch threads | env only (steps/s) | SB3 A2C (steps/s) | A2CPlus (steps/s) | ratio A2CPlus / A2C"
+        " (median of pairs) | peak RSS A2C / A2CPlus (MB) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for n_envs, threads in sorted({(row["n_envs"], row["threads"]) for row in rows}):
+        group = [row for row in rows if (row["n_envs"], row["threads"]) == (n_envs, threads)]
+        ratios = [plus / base for base, plus in zip(_rates(group, "a2c"), _rates(group, "a2c_plus"))]
+        peaks = [max(row["peak_rss_mb"] for row in group if row["run"] == run) for run in ALGOS]
+        lines.append(
+            f"| {n_envs} | {threads} | {_cell(_rates(group, 'env_only'))} | {_cell(_rates(group, 'a2c'))} "
+            f"| {_cell(_rates(group, 'a2c_plus'))} | {statistics.median(ratios):.3f} "
+            f"({', '.join(f'{ratio:.3f}' for ratio in ratios)}) | {peaks[0]:.0f} / {peaks[1]:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def breakdown(rows: list[dict]) -> str:
+    lines = [
+        "| n_envs | torch threads | run | env stepping (s) | rollout inference and bookkeeping (s) | update (s) | total (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for n_envs, threads, run in sorted({(r["n_envs"], r["threads"], r["run"]) for r in rows if r["run"] != "env_only"}):
+        group = [r for r in rows if (r["n_envs"], r["threads"], r["run"]) == (n_envs, threads, run)]
+        mean = {key: statistics.mean(r[key] for r in group) for key in ("env_seconds", "inference_seconds", "update_seconds")}
+        total = statistics.mean(r["seconds"] for r in group)
+        lines.append(
+            f"| {n_envs} | {threads} | {run} | {mean['env_seconds']:.1f} | {mean['inference_seconds']:.1f} "
+            f"| {mean['update_seconds']:.1f} | {total:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", default="SpaceInvadersNoFrameskip-v4")
+    parser.add_argument("--n-envs", type=int, nargs="+", default=[8, 16])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch threads, the same for both algorithms")
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=20_000, help="timed steps per run")
+    parser.add_argument("--warmup", type=int, default=2_000, help="untimed steps before each run")
+    parser.add_argument("--output", type=Path, default=RESULTS_DIR / "throughput", help="CSV and Markdown prefix")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.worker:
+        run, n_envs, threads = args.worker.split(",")
+        print(json.dumps(measure(run, args.env, int(n_envs), int(threads), args.steps, args.warmup)))
+        return
+
+    rows = []
+    for n_envs in args.n_envs:
+        for threads in args.threads:
+            for pair in range(args.pairs):
+                for run in (*ALGOS, "env_only"):
+                    command = [sys.executable, __file__, "--env", args.env, "--steps", str(args.steps)]
+                    command += ["--warmup", str(args.warmup), "--worker", f"{run},{n_envs},{threads}"]
+                    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+                    row = {**json.loads(output.strip().splitlines()[-1]), "pair": pair}
+                    print(f"n_envs={n_envs} threads={threads} pair={pair} {run}: {row['steps_per_second']:.0f} steps/s")
+                    rows.append(row)
+
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{args.output}.csv", "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows({key: row[key] for key in FIELDS} for row in rows)
+    command = " ".join(["python", "benchmarks/throughput.py", *sys.argv[1:]])
+    report = (
+        f"Command: `{command}`\n\n{json.dumps(environment_info())}\n\n{summarize(rows)}\n\n"
+        f"Where the time goes (mean seconds per run of {args.steps} steps):\n\n{breakdown(rows)}\n"
+    )
+    Path(f"{args.output}.md").write_text(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
