@@ -90,3 +90,20 @@ def test_atari_on_subprocesses_then_record(tmp_path):
     require_ffmpeg()
     run(["-m", "rl_zoo3.record_training", *ATARI, "-f", "logs/", "-n", "100"], tmp_path)
     assert _decoded_frames(run_dir / "videos" / "training.mp4") >= 3 * 100
+
+
+@pytest.mark.parametrize("algo", ["a2c_plus", "a2c"])
+def test_native_atari_opt_in(tmp_path, algo):
+    args = ["--algo", algo, "--env", "SpaceInvadersNoFrameskip-v4", "-n", "1000", "--eval-freq", "-1"]
+    output = run(["-m", "rl_zoo3.train", *args, "--hyperparams", "native_atari:True", "n_envs:4"], tmp_path)
+    assert "Using ale_py's native vectorised Atari environment for 4 games" in output
+    run_dir = tmp_path / "logs" / algo / "SpaceInvadersNoFrameskip-v4_1"
+    assert len(list(run_dir.glob("*.monitor.csv"))) == 4
+    # The model plays in the standard pipeline too: both give the same observations
+    enjoy = ["--algo", algo, "--env", "SpaceInvadersNoFrameskip-v4", "-f", "logs/", "--no-render", "-n", "200"]
+    run(["-m", "rl_zoo3.enjoy", *enjoy], tmp_path)
+
+
+def test_native_atari_refuses_other_games(tmp_path):
+    with pytest.raises(AssertionError, match="native_atari: the native backend is for Atari games, not CartPole-v1"):
+        run(["-m", "rl_zoo3.train", *CARTPOLE, "--hyperparams", "native_atari:True", "-n", "100"], tmp_path)

@@ -19,6 +19,7 @@ from torch.nn import functional as F
 from sb3_a2c_plus.a2c_plus.policies import A2CPlusPolicy, CnnPolicy, MlpPolicy, MultiInputPolicy
 from sb3_a2c_plus.common.returns import ADVANTAGE_ESTIMATORS, estimate_returns
 from sb3_a2c_plus.common.save_util import check_model_file
+from sb3_a2c_plus.envs.native_atari import AtariVecEnv
 
 SelfA2CPlus = TypeVar("SelfA2CPlus", bound="A2CPlus")
 
@@ -204,9 +205,11 @@ class A2CPlus(OnPolicyAlgorithm):
     ) -> bool:
         """
         Collect experiences using the current policy and fill a ``RolloutBuffer``, then compute
-        returns and advantages with ``advantage_estimator``. As in SB3, with three changes:
-        BatchNorm follows ``rollout_batch_norm``, forward passes run in inference mode, and the
-        bootstrap values of time-limit truncations are computed in one batch.
+        returns and advantages with ``advantage_estimator``. As in SB3, with these changes:
+        BatchNorm follows ``rollout_batch_norm``, forward passes run in inference mode, the
+        bootstrap values of time-limit truncations are computed in one batch, and on an
+        :class:`~sb3_a2c_plus.envs.AtariVecEnv` with several groups of games the emulation of one
+        group overlaps the forward pass of the next (see ``_collect_pipelined``).
 
         :param env: The training environment
         :param callback: Callback that will be called at each step
@@ -218,8 +221,6 @@ class A2CPlus(OnPolicyAlgorithm):
         """
         assert self._last_obs is not None, "No previous observation was provided"
         self.policy.set_training_mode(self.rollout_batch_norm == "batch")
-
-        n_steps = 0
         rollout_buffer.reset()
         # Sample new weights for the state dependent exploration
         if self.use_sde:
@@ -227,58 +228,20 @@ class A2CPlus(OnPolicyAlgorithm):
 
         callback.on_rollout_start()
 
-        while n_steps < n_rollout_steps:
-            if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
-                # Sample a new noise matrix
-                self.policy.reset_noise(env.num_envs)
-
-            with th.inference_mode():
-                obs_tensor = obs_as_tensor(self._last_obs, self.device)  # type: ignore[arg-type]
-                actions, values, log_probs = self.policy(obs_tensor)
-            actions = actions.cpu().numpy()
-
-            # Rescale and perform action
-            clipped_actions = actions
-            if isinstance(self.action_space, spaces.Box):
-                if self.policy.squash_output:
-                    # Unscale the actions to match env bounds if they were squashed to [-1, 1]
-                    clipped_actions = self.policy.unscale_action(clipped_actions)
-                else:
-                    # Clip the actions: they come from an unbounded Gaussian
-                    clipped_actions = np.clip(actions, self.action_space.low, self.action_space.high)
-
-            new_obs, rewards, dones, infos = env.step(clipped_actions)
-
-            self.num_timesteps += env.num_envs
-
-            # Give access to local variables
-            callback.update_locals(locals())
-            if not callback.on_step():
-                return False
-
-            self._update_info_buffer(infos, dones)
-            n_steps += 1
-
-            if isinstance(self.action_space, spaces.Discrete):
-                # Reshape in case of discrete action
-                actions = actions.reshape(-1, 1)
-
-            self._bootstrap_truncated_episodes(rewards, dones, infos)
-
-            rollout_buffer.add(
-                self._last_obs,  # type: ignore[arg-type]
-                actions,
-                rewards,
-                self._last_episode_starts,  # type: ignore[arg-type]
-                values,
-                log_probs,
-            )
-            self._last_obs = new_obs  # type: ignore[assignment]
-            self._last_episode_starts = dones
+        # Per-sample outputs do not depend on the batch only with BatchNorm's running statistics
+        pipelined = (
+            isinstance(env, AtariVecEnv)
+            and len(env.group_slices) > 1
+            and self.rollout_batch_norm == "running"
+            and not self.use_sde
+        )
+        collect = self._collect_pipelined if pipelined else self._collect_sequential
+        if not collect(env, callback, rollout_buffer, n_rollout_steps):
+            return False
 
         with th.inference_mode():
             # Compute value for the last timestep
-            last_values = self.policy.predict_values(obs_as_tensor(new_obs, self.device))  # type: ignore[arg-type]
+            last_values = self.policy.predict_values(obs_as_tensor(self._last_obs, self.device))  # type: ignore[arg-type]
 
         rollout_buffer.advantages[:], rollout_buffer.returns[:] = estimate_returns(
             self.advantage_estimator,
@@ -286,7 +249,7 @@ class A2CPlus(OnPolicyAlgorithm):
             values=rollout_buffer.values,
             episode_starts=rollout_buffer.episode_starts,
             last_values=last_values.cpu().numpy().flatten(),
-            last_dones=dones,
+            last_dones=self._last_episode_starts,  # type: ignore[arg-type]
             gamma=self.gamma,
             gae_lambda=self.gae_lambda,
         )
@@ -295,6 +258,117 @@ class A2CPlus(OnPolicyAlgorithm):
 
         callback.on_rollout_end()
 
+        return True
+
+    def _collect_sequential(
+        self, env: VecEnv, callback: BaseCallback, rollout_buffer: RolloutBuffer, n_rollout_steps: int
+    ) -> bool:
+        for n_steps in range(n_rollout_steps):
+            if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
+                # Sample a new noise matrix
+                self.policy.reset_noise(env.num_envs)
+            actions, clipped_actions, values, log_probs = self._act(self._last_obs)  # type: ignore[arg-type]
+            new_obs, rewards, dones, infos = env.step(clipped_actions)
+            if not self._record_step(
+                env, callback, rollout_buffer, actions, values, log_probs, new_obs, rewards, dones, infos
+            ):
+                return False
+        return True
+
+    def _collect_pipelined(
+        self, env: AtariVecEnv, callback: BaseCallback, rollout_buffer: RolloutBuffer, n_rollout_steps: int
+    ) -> bool:
+        """
+        The sequential rollout, reordered: each group of games is sent its actions as soon as they
+        are computed, so the C++ threads emulate one group while the policy runs on the next. Every
+        game still acts on its latest observation with the current policy, and nothing is in flight
+        when the rollout ends, so the data is what the sequential rollout collects (only the
+        random actions are drawn in another order).
+        """
+        n_envs, groups = env.num_envs, env.group_slices
+        actions = np.empty(n_envs, dtype=np.int64)
+        values, log_probs = th.empty(n_envs, 1), th.empty(n_envs)
+
+        def act(group: int, group_obs: np.ndarray) -> None:
+            indices = groups[group]
+            actions[indices], _, values[indices], log_probs[indices] = self._act(group_obs)
+            env.step_group_async(group, actions[indices])
+
+        for group, indices in enumerate(groups):
+            act(group, self._last_obs[indices])  # type: ignore[index]
+        for n_steps in range(n_rollout_steps):
+            step_actions, step_values, step_log_probs = actions.copy(), values.clone(), log_probs.clone()
+            new_obs = np.empty_like(self._last_obs)
+            rewards, dones = np.empty(n_envs, dtype=np.float32), np.empty(n_envs, dtype=bool)
+            infos: list[dict[str, Any]] = [{} for _ in range(n_envs)]
+            for group, indices in enumerate(groups):
+                new_obs[indices], rewards[indices], dones[indices], infos[indices] = env.step_group_wait(group)
+                if n_steps < n_rollout_steps - 1:
+                    act(group, new_obs[indices])  # emulated while the other groups finish this step
+            if not self._record_step(
+                env, callback, rollout_buffer, step_actions, step_values, step_log_probs, new_obs, rewards, dones, infos
+            ):
+                # Wait for the steps under way, so that the games and the last observation agree
+                if n_steps < n_rollout_steps - 1:
+                    for group, indices in enumerate(groups):
+                        new_obs[indices], _, dones[indices], _ = env.step_group_wait(group)
+                return False
+        return True
+
+    def _act(self, obs: np.ndarray | dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, th.Tensor, th.Tensor]:
+        """Actions as sampled and as sent to the env (clipped or unscaled), values and log-probabilities."""
+        with th.inference_mode():
+            actions, values, log_probs = self.policy(obs_as_tensor(obs, self.device))
+        actions = actions.cpu().numpy()
+        clipped_actions = actions
+        if isinstance(self.action_space, spaces.Box):
+            if self.policy.squash_output:
+                # Unscale the actions to match env bounds if they were squashed to [-1, 1]
+                clipped_actions = self.policy.unscale_action(clipped_actions)
+            else:
+                # Clip the actions: they come from an unbounded Gaussian
+                clipped_actions = np.clip(actions, self.action_space.low, self.action_space.high)
+        return actions, clipped_actions, values, log_probs
+
+    def _record_step(
+        self,
+        env: VecEnv,
+        callback: BaseCallback,
+        rollout_buffer: RolloutBuffer,
+        actions: np.ndarray,
+        values: th.Tensor,
+        log_probs: th.Tensor,
+        new_obs: np.ndarray,
+        rewards: np.ndarray,
+        dones: np.ndarray,
+        infos: list[dict[str, Any]],
+    ) -> bool:
+        """Count the step, run the callbacks and store the transition; False if a callback stops training."""
+        self.num_timesteps += env.num_envs
+
+        # Give access to local variables
+        callback.update_locals(locals())
+        if not callback.on_step():
+            return False
+
+        self._update_info_buffer(infos, dones)
+
+        if isinstance(self.action_space, spaces.Discrete):
+            # Reshape in case of discrete action
+            actions = actions.reshape(-1, 1)
+
+        self._bootstrap_truncated_episodes(rewards, dones, infos)
+
+        rollout_buffer.add(
+            self._last_obs,  # type: ignore[arg-type]
+            actions,
+            rewards,
+            self._last_episode_starts,  # type: ignore[arg-type]
+            values,
+            log_probs,
+        )
+        self._last_obs = new_obs  # type: ignore[assignment]
+        self._last_episode_starts = dones
         return True
 
     def _bootstrap_truncated_episodes(self, rewards: np.ndarray, dones: np.ndarray, infos: list[dict[str, Any]]) -> None:

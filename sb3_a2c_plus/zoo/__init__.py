@@ -10,6 +10,7 @@ from pathlib import Path
 
 ALGO_NAME = "a2c_plus"
 HYPERPARAMS_FILE = Path(__file__).resolve().parent.parent / "hyperparams" / f"{ALGO_NAME}.yml"
+NATIVE_ATARI_KEY = "native_atari"
 
 
 def register_algorithm() -> None:
@@ -33,9 +34,11 @@ def register_tuning() -> None:
 
 def register_experiment_manager() -> None:
     """
-    Teach ``ExperimentManager`` two things for ``--algo a2c_plus``: read ``hyperparams/a2c_plus.yml``
+    Teach ``ExperimentManager`` three things. For ``--algo a2c_plus``: read ``hyperparams/a2c_plus.yml``
     shipped with this package unless ``-conf`` is given, and tune on a database with Optuna
-    heartbeats (see :mod:`sb3_a2c_plus.zoo.storage`).
+    heartbeats (see :mod:`sb3_a2c_plus.zoo.storage`). For every algorithm: the hyperparameter
+    ``native_atari: true`` (``--hyperparams native_atari:True``) trains on ale_py's C++ vectorised
+    Atari environment (:class:`~sb3_a2c_plus.envs.AtariVecEnv`) instead of ``AtariWrapper`` on ``--vec-env``.
     """
     from rl_zoo3.exp_manager import ExperimentManager
 
@@ -46,6 +49,8 @@ def register_experiment_manager() -> None:
         return
     init_signature = inspect.signature(original_init)
     original_optimization = ExperimentManager.hyperparameters_optimization
+    original_preprocess = ExperimentManager._preprocess_hyperparams
+    original_create_envs = ExperimentManager.create_envs
 
     @functools.wraps(original_init)
     def __init__(self, *args, **kwargs) -> None:
@@ -60,9 +65,32 @@ def register_experiment_manager() -> None:
         with studies_with_heartbeat(self.storage):
             return original_optimization(self)
 
+    @functools.wraps(original_preprocess)
+    def _preprocess_hyperparams(self, hyperparams):
+        native_atari = hyperparams.pop(NATIVE_ATARI_KEY, False)
+        if not isinstance(native_atari, bool):
+            raise ValueError(f"{NATIVE_ATARI_KEY} must be True or False, got {native_atari!r}")
+        if native_atari and not self._is_atari:
+            raise ValueError(f"{NATIVE_ATARI_KEY}: the native backend is for Atari games, not {self.env_name.gym_id}")
+        self.native_atari = native_atari
+        return original_preprocess(self, hyperparams)
+
+    @functools.wraps(original_create_envs)
+    def create_envs(self, n_envs: int, eval_env: bool = False, no_log: bool = False):
+        # Evaluation keeps the standard pipeline: both give the same observation space.
+        if eval_env or not getattr(self, "native_atari", False):
+            return original_create_envs(self, n_envs, eval_env=eval_env, no_log=no_log)
+        from sb3_a2c_plus.envs import AtariVecEnv
+
+        if self.verbose > 0:
+            print(f"Using ale_py's native vectorised Atari environment for {n_envs} games")
+        return AtariVecEnv(self.env_name.gym_id, n_envs, seed=self.seed, monitor_dir=None if no_log else self.save_path)
+
     __init__._sb3_a2c_plus = True  # type: ignore[attr-defined]
     ExperimentManager.__init__ = __init__  # type: ignore[method-assign]
     ExperimentManager.hyperparameters_optimization = hyperparameters_optimization  # type: ignore[method-assign]
+    ExperimentManager._preprocess_hyperparams = _preprocess_hyperparams  # type: ignore[method-assign]
+    ExperimentManager.create_envs = create_envs  # type: ignore[method-assign]
 
 
 def register() -> None:
