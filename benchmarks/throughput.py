@@ -1,11 +1,18 @@
 """
-Training throughput of SB3's A2C and A2CPlus on Atari, side by side, each with the zoo's Atari
-settings (a2c.yml / a2c_plus.yml) on SubprocVecEnv, plus the stepping rate of the same
-environments with random actions, which bounds what training can reach.
+Training throughput on Atari, side by side, each algorithm with the zoo's Atari settings
+(a2c.yml / a2c_plus.yml), plus the stepping rate of the environments alone with random actions,
+which bounds what training can reach. Runs alternate (A, B, ..., A, B, ...), each in a fresh
+process, for every (n_envs, threads). The runs:
 
-Runs alternate A, B, env-only, A, B, ... each in a fresh process, for every (n_envs, threads).
+    a2c, a2c_plus     SB3's A2C and A2CPlus on SubprocVecEnv (AtariWrapper, 4-frame stack)
+    a2c_plus_native   A2CPlus on the native backend (sb3_a2c_plus.envs.AtariVecEnv)
+    env_only          the SubprocVecEnv pipeline alone
+    env_only_native   AtariVecEnv alone
+    env_only_raw      ale_py's AtariVectorEnv alone, with AtariVecEnv's settings
 
     python benchmarks/throughput.py --n-envs 8 16 --threads 1 2 --pairs 3 --steps 20000
+    python benchmarks/throughput.py --runs a2c a2c_plus_native env_only env_only_native env_only_raw \
+        --n-envs 16 --threads 2 --output docs/benchmarks/native_atari
 """
 
 import argparse
@@ -24,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import RESULTS_DIR, PeakMemory, environment_info, zoo_experiment  # noqa: E402
 
-ALGOS = ("a2c", "a2c_plus")
+TRAINING_RUNS = ("a2c", "a2c_plus", "a2c_plus_native")
+ENV_RUNS = ("env_only", "env_only_native", "env_only_raw")
 FIELDS = [
     "env",
     "n_envs",
@@ -56,31 +64,51 @@ class _Timer:
         return timed
 
 
+def _environment(run: str, env_id: str, n_envs: int):
+    """The environment of an env-only run, stepping the way the training runs' environments do."""
+    from sb3_a2c_plus.envs import AtariVecEnv, make_atari_vec_env
+
+    if run == "env_only":
+        return make_atari_vec_env(env_id, n_envs, seed=0, backend="subproc")
+    if run == "env_only_native":
+        return AtariVecEnv(env_id, n_envs, seed=0)
+    import gymnasium as gym
+    from ale_py.vector_env import AtariVectorEnv
+
+    game = gym.spec(env_id).kwargs["game"]
+    return AtariVectorEnv(game, n_envs, autoreset_mode="NextStep", life_loss_info=True, reward_clipping=False)
+
+
 def measure(run: str, env_id: str, n_envs: int, threads: int, steps: int, warmup: int) -> dict:
-    """One measurement in this process: ``run`` is an algorithm name or ``"env_only"``."""
+    """One measurement in this process."""
     import torch as th
 
     th.set_num_threads(threads)
-    algo = "a2c" if run == "env_only" else run
-    with tempfile.TemporaryDirectory() as log_folder:
-        manager, model = zoo_experiment(
-            algo, env_id, seed=0, n_timesteps=steps, log_folder=log_folder, hyperparams={"n_envs": n_envs}, vec_env="subproc"
-        )
-        env = model.get_env()
-        assert env is not None
-        result = {"env": env_id, "n_envs": n_envs, "threads": threads, "run": run, "steps": steps}
-        if run == "env_only":
-            env.reset()
-            actions = [np.array([env.action_space.sample() for _ in range(n_envs)]) for _ in range(steps // n_envs)]
-            for action in actions[: warmup // n_envs]:
+    result = {"env": env_id, "n_envs": n_envs, "threads": threads, "run": run, "steps": steps}
+    if run in ENV_RUNS:
+        env = _environment(run, env_id, n_envs)
+        rng = np.random.default_rng(0)
+        n_actions = (env.single_action_space if run == "env_only_raw" else env.action_space).n
+        actions = [rng.integers(0, n_actions, n_envs) for _ in range((steps + warmup) // n_envs)]
+        env.reset()
+        for action in actions[: warmup // n_envs]:
+            env.step(action)
+        with PeakMemory() as memory:
+            start = time.perf_counter()
+            for action in actions[warmup // n_envs :]:
                 env.step(action)
-            with PeakMemory() as memory:
-                start = time.perf_counter()
-                for action in actions:
-                    env.step(action)
-                seconds = time.perf_counter() - start
-            result.update(seconds=seconds, env_seconds=seconds, inference_seconds=0.0, update_seconds=0.0)
-        else:
+            seconds = time.perf_counter() - start
+        env.close()
+        result.update(seconds=seconds, env_seconds=seconds, inference_seconds=0.0, update_seconds=0.0)
+    else:
+        algo = "a2c" if run == "a2c" else "a2c_plus"
+        hyperparams = {"n_envs": n_envs, **({"native_atari": True} if run == "a2c_plus_native" else {})}
+        with tempfile.TemporaryDirectory() as log_folder:
+            _, model = zoo_experiment(
+                algo, env_id, seed=0, n_timesteps=steps, log_folder=log_folder, hyperparams=hyperparams, vec_env="subproc"
+            )
+            env = model.get_env()
+            assert env is not None
             model.learn(warmup)  # process and allocator warm-up, first BatchNorm updates: not timed
             env_timer, rollout_timer, update_timer = _Timer(), _Timer(), _Timer()
             env.step = env_timer.wrap(env.step)
@@ -90,13 +118,13 @@ def measure(run: str, env_id: str, n_envs: int, threads: int, steps: int, warmup
                 start = time.perf_counter()
                 model.learn(steps, reset_num_timesteps=False)
                 seconds = time.perf_counter() - start
-            result.update(
-                seconds=seconds,
-                env_seconds=env_timer.seconds,
-                inference_seconds=rollout_timer.seconds - env_timer.seconds,
-                update_seconds=update_timer.seconds,
-            )
-        env.close()
+            env.close()
+        result.update(
+            seconds=seconds,
+            env_seconds=env_timer.seconds,
+            inference_seconds=rollout_timer.seconds - env_timer.seconds,
+            update_seconds=update_timer.seconds,
+        )
     result["steps_per_second"] = steps / result["seconds"]
     result["peak_rss_mb"] = memory.peak_bytes / 2**20
     return result
@@ -111,20 +139,26 @@ def _cell(values: list[float]) -> str:
 
 
 def summarize(rows: list[dict]) -> str:
-    lines = [
-        "| n_envs | torch threads | env only (steps/s) | SB3 A2C (steps/s) | A2CPlus (steps/s) | ratio A2CPlus / A2C"
-        " (median of pairs) | peak RSS A2C / A2CPlus (MB) |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    runs = [run for run in (*TRAINING_RUNS, *ENV_RUNS) if any(row["run"] == run for row in rows)]
+    ratios = [run for run in runs if run in TRAINING_RUNS and run != "a2c" and "a2c" in runs]
+    header = ["n_envs", "torch threads", *(f"{run} (steps/s)" for run in runs)]
+    header += [f"{run} / a2c (median of pairs)" for run in ratios]
+    if {"env_only_native", "env_only_raw"} <= set(runs):
+        header.append("adapter overhead vs raw ale_py (median of pairs)")
+    header.append("peak RSS (MB): " + ", ".join(runs))
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for n_envs, threads in sorted({(row["n_envs"], row["threads"]) for row in rows}):
         group = [row for row in rows if (row["n_envs"], row["threads"]) == (n_envs, threads)]
-        ratios = [plus / base for base, plus in zip(_rates(group, "a2c"), _rates(group, "a2c_plus"))]
-        peaks = [max(row["peak_rss_mb"] for row in group if row["run"] == run) for run in ALGOS]
-        lines.append(
-            f"| {n_envs} | {threads} | {_cell(_rates(group, 'env_only'))} | {_cell(_rates(group, 'a2c'))} "
-            f"| {_cell(_rates(group, 'a2c_plus'))} | {statistics.median(ratios):.3f} "
-            f"({', '.join(f'{ratio:.3f}' for ratio in ratios)}) | {peaks[0]:.0f} / {peaks[1]:.0f} |"
-        )
+        cells = [str(n_envs), str(threads), *(_cell(_rates(group, run)) for run in runs)]
+        for run in ratios:
+            pair_ratios = [value / base for base, value in zip(_rates(group, "a2c"), _rates(group, run))]
+            cells.append(f"{statistics.median(pair_ratios):.3f} ({', '.join(f'{r:.3f}' for r in pair_ratios)})")
+        if {"env_only_native", "env_only_raw"} <= set(runs):
+            raw_rates, native_rates = _rates(group, "env_only_raw"), _rates(group, "env_only_native")
+            overheads = [1 - native / raw for raw, native in zip(raw_rates, native_rates)]
+            cells.append(f"{statistics.median(overheads):.1%} ({', '.join(f'{o:.1%}' for o in overheads)})")
+        cells.append(", ".join(f"{max(row['peak_rss_mb'] for row in group if row['run'] == run):.0f}" for run in runs))
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -133,7 +167,7 @@ def breakdown(rows: list[dict]) -> str:
         "| n_envs | torch threads | run | env stepping (s) | rollout inference and bookkeeping (s) | update (s) | total (s) |",
         "|---|---|---|---|---|---|---|",
     ]
-    for n_envs, threads, run in sorted({(r["n_envs"], r["threads"], r["run"]) for r in rows if r["run"] != "env_only"}):
+    for n_envs, threads, run in sorted({(r["n_envs"], r["threads"], r["run"]) for r in rows if r["run"] in TRAINING_RUNS}):
         group = [r for r in rows if (r["n_envs"], r["threads"], r["run"]) == (n_envs, threads, run)]
         mean = {key: statistics.mean(r[key] for r in group) for key in ("env_seconds", "inference_seconds", "update_seconds")}
         total = statistics.mean(r["seconds"] for r in group)
@@ -149,7 +183,8 @@ def main() -> None:
     parser.add_argument("--env", default="SpaceInvadersNoFrameskip-v4")
     parser.add_argument("--n-envs", type=int, nargs="+", default=[8, 16])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch threads, the same for both algorithms")
-    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--runs", nargs="+", default=["a2c", "a2c_plus", "env_only"], choices=[*TRAINING_RUNS, *ENV_RUNS])
+    parser.add_argument("--pairs", type=int, default=3, help="rounds of alternating runs")
     parser.add_argument("--steps", type=int, default=20_000, help="timed steps per run")
     parser.add_argument("--warmup", type=int, default=2_000, help="untimed steps before each run")
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "throughput", help="CSV and Markdown prefix")
@@ -165,7 +200,7 @@ def main() -> None:
     for n_envs in args.n_envs:
         for threads in args.threads:
             for pair in range(args.pairs):
-                for run in (*ALGOS, "env_only"):
+                for run in args.runs:
                     command = [sys.executable, __file__, "--env", args.env, "--steps", str(args.steps)]
                     command += ["--warmup", str(args.warmup), "--worker", f"{run},{n_envs},{threads}"]
                     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout

@@ -1,0 +1,414 @@
+"""
+Learning benchmarks and ablations at equal budgets: A2CPlus against SB3's A2C, each with its
+RL Zoo settings (a2c.yml / a2c_plus.yml), several seeds, models built by the zoo itself.
+
+    python benchmarks/learning.py lunarlander --jobs 2
+    python benchmarks/learning.py spaceinvaders breakout --n-timesteps 500000
+    python benchmarks/learning.py --list
+
+Every (experiment, config, seed) runs in its own process and appends one row to
+docs/benchmarks/<experiment>.csv; runs already there are skipped, so a command can be resumed.
+Learning curves (mean and std over seeds) go to docs/benchmarks/<experiment>.png, the binned
+per-seed curves they are drawn from to docs/benchmarks/<experiment>_curves.csv.
+"""
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import RESULTS_DIR, environment_info, zoo_experiment  # noqa: E402
+
+RUNS_DIR = Path(__file__).resolve().parent / "runs"
+CURVE_BINS = 50
+
+
+@dataclass(frozen=True)
+class Config:
+    """One contender: a zoo algorithm with its zoo settings, plus optional overrides."""
+
+    algo: str
+    hyperparams: dict[str, Any] = field(default_factory=dict)
+    # A learning-rate schedule the zoo's config language cannot express, as (start, end)
+    linear_learning_rate: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class Experiment:
+    env_id: str
+    n_timesteps: int
+    seeds: tuple[int, ...]
+    configs: dict[str, Config]
+    evaluation: str  # "deterministic" (n episodes), "atari" (full games, raw score, stochastic), "threshold"
+    eval_episodes: int = 100
+    threshold: float | None = None
+    threads: int = 1
+    vec_env: str = "dummy"
+    curve_window: int = 100
+
+
+NOTEBOOK_LUNAR_LANDER = Config(
+    # The reference TensorFlow notebook (shared/seeds/004): 8 envs, 5-step rollouts, a shared
+    # 64-64 tanh network, gamma 0.995, GAE lambda 1 (= n-step), value coef 0.25, entropy 1e-5,
+    # RMSprop with the learning rate decayed linearly from 8.3e-4 to 1e-4, gradient clip 0.5.
+    "a2c_plus",
+    hyperparams=dict(
+        n_envs=8,
+        n_steps=5,
+        gamma=0.995,
+        advantage_estimator="nstep",
+        vf_coef=0.25,
+        ent_coef=1e-5,
+        max_grad_norm=0.5,
+        normalize_advantage=False,
+        policy_kwargs="dict(net_arch=[64, 64], head_layout='shared', activation_fn=nn.Tanh)",
+    ),
+    linear_learning_rate=(8.3e-4, 1e-4),
+)
+
+ATARI_ABLATIONS = {
+    "a2c_plus": Config("a2c_plus"),
+    "no_batch_norm": Config(
+        "a2c_plus",
+        {
+            "policy_kwargs": "dict(optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(eps=1e-5),"
+            " features_extractor_kwargs=dict(batch_norm=False))"
+        },
+    ),
+    "batch_norm_batch_stats": Config("a2c_plus", {"rollout_batch_norm": "batch"}),
+    "shared_heads": Config(
+        "a2c_plus",
+        {"policy_kwargs": "dict(optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(eps=1e-5), head_layout='shared')"},
+    ),
+    "gae_0.95": Config("a2c_plus", {"advantage_estimator": "gae", "gae_lambda": 0.95}),
+    "torch_rmsprop": Config("a2c_plus", {"policy_kwargs": "dict()"}),
+}
+
+EXPERIMENTS = {
+    "lunarlander": Experiment(
+        "LunarLander-v3",
+        500_000,
+        seeds=(0, 1, 2, 3, 4),
+        configs={"a2c_plus": Config("a2c_plus"), "a2c": Config("a2c"), "a2c_plus_notebook": NOTEBOOK_LUNAR_LANDER},
+        evaluation="deterministic",
+        curve_window=50,
+    ),
+    "cartpole": Experiment(
+        "CartPole-v1",
+        500_000,
+        seeds=(0, 1, 2, 3, 4),
+        configs={"a2c_plus": Config("a2c_plus"), "a2c": Config("a2c")},
+        evaluation="threshold",
+        eval_episodes=20,
+        threshold=475.0,
+        curve_window=20,
+    ),
+    "spaceinvaders": Experiment(
+        "SpaceInvadersNoFrameskip-v4",
+        500_000,
+        seeds=(0, 1, 2),
+        configs={"a2c_plus": Config("a2c_plus"), "a2c": Config("a2c")},
+        evaluation="atari",
+        eval_episodes=30,
+        threads=2,
+        vec_env="subproc",
+    ),
+    "breakout": Experiment(
+        "BreakoutNoFrameskip-v4",
+        500_000,
+        seeds=(0, 1, 2),
+        configs={"a2c_plus": Config("a2c_plus"), "a2c": Config("a2c")},
+        evaluation="atari",
+        eval_episodes=30,
+        threads=2,
+        vec_env="subproc",
+    ),
+    "ablation_lunarlander": Experiment(
+        "LunarLander-v3",
+        500_000,
+        seeds=(0, 1, 2),
+        configs={
+            "a2c_plus": Config("a2c_plus"),
+            "shared_heads": Config("a2c_plus", {"policy_kwargs": "dict(head_layout='shared')"}),
+            "gae_0.95": Config("a2c_plus", {"advantage_estimator": "gae", "gae_lambda": 0.95}),
+            "nstep": Config("a2c_plus", {"advantage_estimator": "nstep"}),
+        },
+        evaluation="deterministic",
+        curve_window=50,
+    ),
+    "ablation_atari": Experiment(
+        "SpaceInvadersNoFrameskip-v4",
+        300_000,
+        seeds=(0, 1),
+        configs=ATARI_ABLATIONS,
+        evaluation="atari",
+        eval_episodes=30,
+        threads=2,
+        vec_env="subproc",
+    ),
+}
+
+FIELDS = [
+    "experiment",
+    "config",
+    "algo",
+    "env",
+    "seed",
+    "n_timesteps",
+    "eval_mean",
+    "eval_std",
+    "eval_episodes",
+    "last_100_train_mean",
+    "steps_to_threshold",
+    "train_seconds",
+    "fps",
+    "log_dir",
+]
+
+
+def _evaluate(experiment: Experiment, model, manager, seed: int) -> tuple[float, float]:
+    from stable_baselines3.common.env_util import make_atari_env
+    from stable_baselines3.common.evaluation import evaluate_policy
+    from stable_baselines3.common.vec_env import VecFrameStack, sync_envs_normalization
+
+    if experiment.evaluation == "atari":
+        # As the reference notebook scores: full games (no life-loss episodes), raw score (no
+        # reward clipping), stochastic actions. Monitor sits under the Atari wrapper.
+        eval_env = VecFrameStack(
+            make_atari_env(
+                experiment.env_id,
+                n_envs=5,
+                seed=10_000 + seed,
+                wrapper_kwargs=dict(terminal_on_life_loss=False, clip_reward=False),
+            ),
+            n_stack=4,
+        )
+        deterministic = False
+    else:
+        eval_env = manager.create_envs(n_envs=10, eval_env=True)
+        eval_env.seed(10_000 + seed)
+        if model.get_vec_normalize_env() is not None:
+            sync_envs_normalization(model.get_env(), eval_env)
+        deterministic = True
+    rewards, _ = evaluate_policy(
+        model, eval_env, n_eval_episodes=experiment.eval_episodes, deterministic=deterministic, return_episode_rewards=True
+    )
+    eval_env.close()
+    return float(np.mean(rewards)), float(np.std(rewards))
+
+
+def run_one(name: str, config_name: str, seed: int, n_timesteps: int) -> dict[str, Any]:
+    """Train and evaluate one (config, seed) in this process."""
+    import torch as th
+    from stable_baselines3.common.callbacks import EvalCallback, StopTrainingOnRewardThreshold
+    from stable_baselines3.common.utils import LinearSchedule
+
+    experiment = EXPERIMENTS[name]
+    config = experiment.configs[config_name]
+    th.set_num_threads(experiment.threads)
+    log_folder = RUNS_DIR / name / config_name / f"seed_{seed}"
+    manager, model = zoo_experiment(
+        config.algo,
+        experiment.env_id,
+        seed=seed,
+        n_timesteps=n_timesteps,
+        log_folder=log_folder,
+        hyperparams=dict(config.hyperparams) or None,
+        vec_env=experiment.vec_env,
+    )
+    if config.linear_learning_rate is not None:
+        start, end = config.linear_learning_rate
+        model.learning_rate = LinearSchedule(start, end, 1.0)
+        model._setup_lr_schedule()
+
+    callback = None
+    if experiment.evaluation == "threshold":
+        eval_env = manager.create_envs(n_envs=1, eval_env=True)
+        eval_env.seed(10_000 + seed)
+        stop = StopTrainingOnRewardThreshold(reward_threshold=experiment.threshold, verbose=0)
+        callback = EvalCallback(
+            eval_env,
+            callback_on_new_best=stop,
+            n_eval_episodes=experiment.eval_episodes,
+            eval_freq=max(5_000 // model.n_envs, 1),
+            deterministic=True,
+            verbose=0,
+        )
+
+    start_time = time.perf_counter()
+    model.learn(n_timesteps, callback=callback)
+    train_seconds = time.perf_counter() - start_time
+    last_episodes = [info["r"] for info in model.ep_info_buffer]
+
+    row: dict[str, Any] = {
+        "experiment": name,
+        "config": config_name,
+        "algo": config.algo,
+        "env": experiment.env_id,
+        "seed": seed,
+        "n_timesteps": model.num_timesteps,
+        "last_100_train_mean": float(np.mean(last_episodes)) if last_episodes else float("nan"),
+        "train_seconds": round(train_seconds, 1),
+        "fps": round(model.num_timesteps / train_seconds),
+        "eval_episodes": experiment.eval_episodes,
+        "log_dir": str(Path(manager.save_path).relative_to(RUNS_DIR)),
+    }
+    if experiment.evaluation == "threshold":
+        reached = callback.best_mean_reward >= experiment.threshold
+        row.update(steps_to_threshold=model.num_timesteps if reached else "", eval_mean=callback.best_mean_reward, eval_std="")
+    else:
+        row["eval_mean"], row["eval_std"] = _evaluate(experiment, model, manager, seed)
+    model.get_env().close()
+    return row
+
+
+def _curves(experiment: Experiment, results: list[dict[str, str]], n_timesteps: int) -> list[dict[str, Any]]:
+    """Training returns (rolling mean over ``curve_window`` episodes), binned on the step axis."""
+    from stable_baselines3.common.monitor import LoadMonitorResultsError, load_results
+    from stable_baselines3.common.results_plotter import X_TIMESTEPS, ts2xy, window_func
+
+    rows = []
+    bins = np.linspace(0, n_timesteps, CURVE_BINS + 1)[1:]
+    for result in results:
+        try:
+            x, y = ts2xy(load_results(str(RUNS_DIR / result["log_dir"])), X_TIMESTEPS)
+        except LoadMonitorResultsError:
+            continue
+        if len(x) < experiment.curve_window:
+            continue
+        x, y = window_func(x, y, experiment.curve_window, np.mean)
+        for step in bins[(bins >= x[0]) & (bins <= x[-1])]:
+            rows.append(
+                {
+                    "config": result["config"],
+                    "seed": result["seed"],
+                    "timesteps": int(step),
+                    "return": float(np.interp(step, x, y)),
+                }
+            )
+    return rows
+
+
+def _plot(name: str, experiment: Experiment, curves: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(7, 4.5))
+    for config_name in experiment.configs:
+        points: dict[int, list[float]] = {}
+        for row in curves:
+            if row["config"] == config_name:
+                points.setdefault(row["timesteps"], []).append(row["return"])
+        if not points:
+            continue
+        steps = np.array(sorted(points))
+        mean = np.array([np.mean(points[step]) for step in steps])
+        std = np.array([np.std(points[step]) for step in steps])
+        seeds = len({row["seed"] for row in curves if row["config"] == config_name})
+        axis.plot(steps, mean, label=f"{config_name} ({seeds} seeds)")
+        axis.fill_between(steps, mean - std, mean + std, alpha=0.2)
+    axis.set_xlabel("environment steps")
+    axis.set_ylabel(f"training return (mean of last {experiment.curve_window} episodes)")
+    axis.set_title(f"{experiment.env_id}: mean ± std over seeds")
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def _read_rows(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with open(path, newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("experiments", nargs="*", help=f"experiments to run: {', '.join(EXPERIMENTS)}")
+    parser.add_argument("--list", action="store_true", help="list the experiments and their configurations")
+    parser.add_argument("--configs", nargs="+", help="only these configurations")
+    parser.add_argument("--seeds", type=int, nargs="+", help="only these seeds")
+    parser.add_argument("--n-timesteps", type=int, help="override the experiments' budget")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at a time (each is one process)")
+    parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.list:
+        for name, experiment in EXPERIMENTS.items():
+            print(f"{name}: {experiment.env_id}, {experiment.n_timesteps} steps, seeds {experiment.seeds}")
+            for config_name, config in experiment.configs.items():
+                print(f"    {config_name}: {config}")
+        return
+    unknown = [name for name in args.experiments if name not in EXPERIMENTS]
+    if unknown:
+        parser.error(f"unknown experiment(s) {unknown}; choose from {list(EXPERIMENTS)}")
+    if args.worker:
+        name, config_name, seed, n_timesteps = args.worker.split(",")
+        print(json.dumps(run_one(name, config_name, int(seed), int(n_timesteps))))
+        return
+
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    (args.output_dir / "environment.json").write_text(json.dumps(environment_info(), indent=2) + "\n")
+    for name in args.experiments:
+        experiment = EXPERIMENTS[name]
+        n_timesteps = args.n_timesteps or experiment.n_timesteps
+        results_path = args.output_dir / f"{name}.csv"
+        done = {(row["config"], int(row["seed"])) for row in _read_rows(results_path) if int(row["n_timesteps"]) > 0}
+        todo = [
+            (config_name, seed)
+            for seed in (args.seeds or experiment.seeds)
+            for config_name in (args.configs or experiment.configs)
+            if (config_name, seed) not in done
+        ]
+        running: list[tuple[subprocess.Popen, str, int, Any]] = []
+        while todo or running:
+            while todo and len(running) < args.jobs:
+                config_name, seed = todo.pop(0)
+                log = tempfile.TemporaryFile(mode="w+")
+                command = [sys.executable, __file__, "--worker", f"{name},{config_name},{seed},{n_timesteps}"]
+                running.append(
+                    (subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True), config_name, seed, log)
+                )
+            time.sleep(1.0)
+            for job in [job for job in running if job[0].poll() is not None]:
+                running.remove(job)
+                process, config_name, seed, log = job
+                log.seek(0)
+                output = log.read()
+                if process.returncode != 0:
+                    print(f"{name} {config_name} seed {seed} FAILED:\n{output[-3000:]}", flush=True)
+                    continue
+                row = json.loads(output.strip().splitlines()[-1])
+                new_file = not results_path.exists()
+                with open(results_path, "a", newline="") as file:
+                    writer = csv.DictWriter(file, fieldnames=FIELDS)
+                    if new_file:
+                        writer.writeheader()
+                    writer.writerow({key: row.get(key, "") for key in FIELDS})
+                print(f"{name} {config_name} seed {seed}: eval {row['eval_mean']:.1f}, {row['fps']} steps/s", flush=True)
+
+        curves = _curves(experiment, _read_rows(results_path), n_timesteps)
+        if curves:
+            with open(args.output_dir / f"{name}_curves.csv", "w", newline="") as file:
+                writer = csv.DictWriter(file, fieldnames=["config", "seed", "timesteps", "return"])
+                writer.writeheader()
+                writer.writerows(curves)
+            _plot(name, experiment, curves, args.output_dir / f"{name}.png")
+
+
+if __name__ == "__main__":
+    main()

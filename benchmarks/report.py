@@ -1,0 +1,224 @@
+"""
+Assemble docs/benchmarks.md from the results the benchmark scripts wrote into docs/benchmarks/.
+Every figure in the report comes from those CSV files; nothing in it is typed by hand.
+
+    python benchmarks/report.py
+"""
+
+import csv
+import json
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.learning import EXPERIMENTS  # noqa: E402
+from benchmarks.throughput import breakdown, summarize  # noqa: E402
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+RESULTS = DOCS / "benchmarks"
+NUMERIC = {"n_envs", "threads", "pair", "steps", "seed", "n_timesteps", "eval_episodes"}
+
+
+def _read(name: str) -> list[dict]:
+    path = RESULTS / f"{name}.csv"
+    if not path.exists():
+        return []
+    with open(path, newline="") as file:
+        rows = list(csv.DictReader(file))
+    for row in rows:
+        for key, value in row.items():
+            if value in ("", None) or key in ("experiment", "config", "algo", "env", "run", "log_dir"):
+                continue
+            row[key] = int(value) if key in NUMERIC else float(value)
+    return rows
+
+
+def _mean_std(values: list[float]) -> str:
+    if not values:
+        return "–"
+    return f"{statistics.mean(values):.1f} ± {statistics.pstdev(values):.1f}"
+
+
+def _by_config(rows: list[dict]) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for row in rows:
+        grouped.setdefault(row["config"], []).append(row)
+    return grouped
+
+
+def learning_table(name: str) -> tuple[str, dict[str, dict[str, float]]]:
+    """Markdown table of one learning experiment and, per config, its mean and median scores."""
+    rows = _read(name)
+    if not rows:
+        return f"*Not run yet: `python benchmarks/learning.py {name}`.*", {}
+    experiment = EXPERIMENTS[name]
+    summary: dict[str, dict[str, float]] = {}
+    if experiment.evaluation == "threshold":
+        lines = [
+            f"| config | seeds | reached {experiment.threshold:g} | steps to reach it: mean ± std (per seed) |",
+            "|---|---|---|---|",
+        ]
+        for config, group in _by_config(rows).items():
+            steps = [row["steps_to_threshold"] for row in group if row.get("steps_to_threshold") not in ("", None)]
+            per_seed = ", ".join(
+                str(row["steps_to_threshold"]) if row.get("steps_to_threshold") not in ("", None) else "not reached"
+                for row in sorted(group, key=lambda row: row["seed"])
+            )
+            lines.append(f"| {config} | {len(group)} | {len(steps)}/{len(group)} | {_mean_std(steps)} ({per_seed}) |")
+            summary[config] = {"mean": statistics.mean(steps) if steps else float("inf"), "reached": len(steps)}
+        return "\n".join(lines), summary
+    evaluation = (
+        f"{experiment.eval_episodes} full games, raw score, stochastic actions"
+        if experiment.evaluation == "atari"
+        else f"{experiment.eval_episodes} episodes, deterministic actions"
+    )
+    lines = [
+        f"| config | seeds | final evaluation ({evaluation}): mean ± std over seeds | median over seeds "
+        "| per seed | last 100 training episodes: mean ± std over seeds | training steps/s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for config, group in _by_config(rows).items():
+        group = sorted(group, key=lambda row: row["seed"])
+        scores = [row["eval_mean"] for row in group]
+        train = [row["last_100_train_mean"] for row in group]
+        fps = statistics.mean(row["fps"] for row in group)
+        lines.append(
+            f"| {config} | {len(group)} | {_mean_std(scores)} | {statistics.median(scores):.1f} "
+            f"| {', '.join(f'{score:.0f}' for score in scores)} | {_mean_std(train)} | {fps:.0f} |"
+        )
+        summary[config] = {
+            "mean": statistics.mean(scores),
+            "median": statistics.median(scores),
+            "train": statistics.mean(train),
+        }
+    return "\n".join(lines), summary
+
+
+def _experiment_header(name: str) -> str:
+    experiment = EXPERIMENTS[name]
+    rows = _read(name)
+    budget = rows[0]["n_timesteps"] if rows and experiment.evaluation != "threshold" else experiment.n_timesteps
+    seeds = sorted({row["seed"] for row in rows}) or list(experiment.seeds)
+    figure = f"\n\n![{name}](benchmarks/{name}.png)" if (RESULTS / f"{name}.png").exists() else ""
+    return (
+        f"{experiment.env_id}, budget {budget:,} steps, seeds {seeds}, torch threads {experiment.threads}, "
+        f"`{experiment.vec_env}` vectorisation. Command: `python benchmarks/learning.py {name}`. "
+        f"Raw results: [{name}.csv](benchmarks/{name}.csv), curves: [{name}_curves.csv](benchmarks/{name}_curves.csv)."
+        f"{figure}"
+    )
+
+
+def _throughput_section(name: str, title: str, command: str) -> str:
+    rows = _read(name)
+    if not rows:
+        return f"### {title}\n\n*Not run yet: `{command}`.*"
+    steps = rows[0]["steps"]
+    return (
+        f"### {title}\n\nCommand: `{command}` ({steps:,} timed steps per run after a warm-up, alternating runs, "
+        f"each in a fresh process). Raw results: [{name}.csv](benchmarks/{name}.csv).\n\n{summarize(rows)}\n\n"
+        f"Where the time goes (mean seconds per run of {steps:,} steps):\n\n{breakdown(rows)}"
+    )
+
+
+def _median_ratio(rows: list[dict], run: str) -> list[tuple[int, int, float]]:
+    ratios = []
+    for n_envs, threads in sorted({(row["n_envs"], row["threads"]) for row in rows}):
+        group = sorted((row for row in rows if (row["n_envs"], row["threads"]) == (n_envs, threads)), key=lambda r: r["pair"])
+        base = [row["steps_per_second"] for row in group if row["run"] == "a2c"]
+        other = [row["steps_per_second"] for row in group if row["run"] == run]
+        if base and other:
+            ratios.append((n_envs, threads, statistics.median(b / a for a, b in zip(base, other))))
+    return ratios
+
+
+def targets(summaries: dict[str, dict[str, dict[str, float]]]) -> str:
+    """The issues' targets, each checked against the measured numbers."""
+    lines = ["| target | measured | met |", "|---|---|---|"]
+
+    def add(target: str, measured: str, met: bool | None) -> None:
+        lines.append(f"| {target} | {measured} | {'yes' if met else 'no' if met is not None else 'not measured'} |")
+
+    for n_envs, threads, ratio in _median_ratio(_read("throughput"), "a2c_plus"):
+        add(f"training steps/s A2CPlus / A2C >= 1.0 ({n_envs} envs, {threads} torch threads)", f"{ratio:.3f}", ratio >= 1.0)
+    native = _read("native_atari")
+    for n_envs, threads, ratio in _median_ratio(native, "a2c_plus_native"):
+        add(
+            f"A2CPlus on the native backend / A2C on SubprocVecEnv >= 1.5 ({n_envs} envs, {threads} threads)",
+            f"{ratio:.3f}",
+            ratio >= 1.5,
+        )
+    for n_envs in sorted({row["n_envs"] for row in native}):
+        raw = [row["steps_per_second"] for row in native if row["n_envs"] == n_envs and row["run"] == "env_only_raw"]
+        adapter = [row["steps_per_second"] for row in native if row["n_envs"] == n_envs and row["run"] == "env_only_native"]
+        if raw and adapter:
+            overhead = statistics.median(1 - b / a for a, b in zip(raw, adapter))
+            add(f"native adapter overhead vs raw ale_py < 10% ({n_envs} envs)", f"{overhead:.1%}", overhead < 0.10)
+    lunar = summaries.get("lunarlander", {})
+    if "a2c_plus" in lunar:
+        add(
+            "LunarLander-v3, 500k steps: A2CPlus median >= 200",
+            f"{lunar['a2c_plus']['median']:.1f}",
+            lunar["a2c_plus"]["median"] >= 200,
+        )
+    for name in ("lunarlander", "spaceinvaders", "breakout"):
+        scores = summaries.get(name, {})
+        if "a2c_plus" in scores and "a2c" in scores:
+            plus, base = scores["a2c_plus"]["mean"], scores["a2c"]["mean"]
+            add(
+                f"{EXPERIMENTS[name].env_id}: A2CPlus above SB3 A2C (mean final evaluation)",
+                f"{plus:.1f} vs {base:.1f}",
+                plus > base,
+            )
+    cartpole = summaries.get("cartpole", {})
+    if "a2c_plus" in cartpole and "a2c" in cartpole:
+        plus, base = cartpole["a2c_plus"]["mean"], cartpole["a2c"]["mean"]
+        add("CartPole-v1: fewer steps to 475 than SB3 A2C (mean over seeds)", f"{plus:,.0f} vs {base:,.0f}", plus < base)
+    add("SpaceInvaders >= 1000 after 10M steps", "10M steps take about 4 hours per run on this 2-core CPU", None)
+    return "\n".join(lines)
+
+
+def main() -> None:
+    environment = json.loads((RESULTS / "environment.json").read_text()) if (RESULTS / "environment.json").exists() else {}
+    sections = [
+        "# Benchmarks",
+        "This page is generated by `python benchmarks/report.py` from the CSV files in "
+        "[docs/benchmarks/](benchmarks/), which the scripts in [benchmarks/](../benchmarks/) write; nothing "
+        "in it is edited by hand. Each table names the command that produced it. Means and standard deviations "
+        "are over seeds (of each seed's own mean).",
+        "Machine and versions: " + ", ".join(f"{key} {value}" for key, value in environment.items()),
+        "## 1. Throughput",
+        _throughput_section(
+            "throughput",
+            "SB3 A2C and A2CPlus on SubprocVecEnv (SpaceInvaders)",
+            "python benchmarks/throughput.py --n-envs 8 16 --threads 1 2 --pairs 3 --steps 20000",
+        ),
+        _throughput_section(
+            "native_atari",
+            "Native Atari backend (SpaceInvaders)",
+            "python benchmarks/throughput.py --runs a2c a2c_plus_native env_only env_only_native env_only_raw "
+            "--n-envs 8 16 --threads 2 --pairs 3 --steps 20000 --output docs/benchmarks/native_atari",
+        ),
+        "## 2. Learning at equal budgets",
+    ]
+    summaries = {}
+    for name, title in [
+        ("lunarlander", "LunarLander-v3"),
+        ("cartpole", "CartPole-v1: steps to a mean return of 475 (evaluated every 5,000 steps on 20 episodes)"),
+        ("spaceinvaders", "SpaceInvaders"),
+        ("breakout", "Breakout"),
+    ]:
+        table, summaries[name] = learning_table(name)
+        sections += [f"### {title}", _experiment_header(name), table]
+    sections.append("## 3. Ablations")
+    for name, title in [("ablation_lunarlander", "LunarLander-v3"), ("ablation_atari", "SpaceInvaders, short budget")]:
+        table, summaries[name] = learning_table(name)
+        sections += [f"### {title}", _experiment_header(name), table]
+    sections += ["## 4. Targets", targets(summaries)]
+    (DOCS / "benchmarks.md").write_text("\n\n".join(sections) + "\n")
+    print(f"wrote {DOCS / 'benchmarks.md'}")
+
+
+if __name__ == "__main__":
+    main()
