@@ -207,7 +207,7 @@ def _evaluate(experiment: Experiment, model, manager, seed: int) -> tuple[float,
     return float(np.mean(rewards)), float(np.std(rewards))
 
 
-def run_one(name: str, config_name: str, seed: int, n_timesteps: int) -> dict[str, Any]:
+def run_one(name: str, config_name: str, seed: int, n_timesteps: int, runs_dir: Path) -> dict[str, Any]:
     """Train and evaluate one (config, seed) in this process."""
     import torch as th
     from stable_baselines3.common.callbacks import EvalCallback, StopTrainingOnRewardThreshold
@@ -216,7 +216,7 @@ def run_one(name: str, config_name: str, seed: int, n_timesteps: int) -> dict[st
     experiment = EXPERIMENTS[name]
     config = experiment.configs[config_name]
     th.set_num_threads(experiment.threads)
-    log_folder = RUNS_DIR / name / config_name / f"seed_{seed}"
+    log_folder = runs_dir / name / config_name / f"seed_{seed}"
     manager, model = zoo_experiment(
         config.algo,
         experiment.env_id,
@@ -261,7 +261,7 @@ def run_one(name: str, config_name: str, seed: int, n_timesteps: int) -> dict[st
         "train_seconds": round(train_seconds, 1),
         "fps": round(model.num_timesteps / train_seconds),
         "eval_episodes": experiment.eval_episodes,
-        "log_dir": str(Path(manager.save_path).relative_to(RUNS_DIR)),
+        "log_dir": str(Path(manager.save_path).relative_to(runs_dir)),
     }
     if experiment.evaluation == "threshold":
         reached = callback.best_mean_reward >= experiment.threshold
@@ -272,7 +272,7 @@ def run_one(name: str, config_name: str, seed: int, n_timesteps: int) -> dict[st
     return row
 
 
-def _curves(experiment: Experiment, results: list[dict[str, str]], n_timesteps: int) -> list[dict[str, Any]]:
+def _curves(experiment: Experiment, results: list[dict[str, str]], n_timesteps: int, runs_dir: Path) -> list[dict[str, Any]]:
     """Training returns (rolling mean over ``curve_window`` episodes), binned on the step axis."""
     from stable_baselines3.common.monitor import LoadMonitorResultsError, load_results
     from stable_baselines3.common.results_plotter import X_TIMESTEPS, ts2xy, window_func
@@ -281,7 +281,7 @@ def _curves(experiment: Experiment, results: list[dict[str, str]], n_timesteps: 
     bins = np.linspace(0, n_timesteps, CURVE_BINS + 1)[1:]
     for result in results:
         try:
-            x, y = ts2xy(load_results(str(RUNS_DIR / result["log_dir"])), X_TIMESTEPS)
+            x, y = ts2xy(load_results(str(runs_dir / result["log_dir"])), X_TIMESTEPS)
         except LoadMonitorResultsError:
             continue
         if len(x) < experiment.curve_window:
@@ -344,6 +344,7 @@ def main() -> None:
     parser.add_argument("--n-timesteps", type=int, help="override the experiments' budget")
     parser.add_argument("--jobs", type=int, default=1, help="runs at a time (each is one process)")
     parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--runs-dir", type=Path, default=RUNS_DIR, help="where the runs' logs and models go")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -358,12 +359,14 @@ def main() -> None:
         parser.error(f"unknown experiment(s) {unknown}; choose from {list(EXPERIMENTS)}")
     if args.worker:
         name, config_name, seed, n_timesteps = args.worker.split(",")
-        print(json.dumps(run_one(name, config_name, int(seed), int(n_timesteps))))
+        print(json.dumps(run_one(name, config_name, int(seed), int(n_timesteps), args.runs_dir)))
         return
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    (args.output_dir / "environment.json").write_text(json.dumps(environment_info(), indent=2) + "\n")
+    command = " ".join(["python", "benchmarks/learning.py", *sys.argv[1:]])
     for name in args.experiments:
+        meta = {"command": command, "environment": environment_info()}
+        (args.output_dir / f"{name}.json").write_text(json.dumps(meta, indent=2) + "\n")
         experiment = EXPERIMENTS[name]
         n_timesteps = args.n_timesteps or experiment.n_timesteps
         results_path = args.output_dir / f"{name}.csv"
@@ -379,7 +382,8 @@ def main() -> None:
             while todo and len(running) < args.jobs:
                 config_name, seed = todo.pop(0)
                 log = tempfile.TemporaryFile(mode="w+")
-                command = [sys.executable, __file__, "--worker", f"{name},{config_name},{seed},{n_timesteps}"]
+                command = [sys.executable, __file__, "--runs-dir", str(args.runs_dir)]
+                command += ["--worker", f"{name},{config_name},{seed},{n_timesteps}"]
                 running.append(
                     (subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True), config_name, seed, log)
                 )
@@ -401,7 +405,7 @@ def main() -> None:
                     writer.writerow({key: row.get(key, "") for key in FIELDS})
                 print(f"{name} {config_name} seed {seed}: eval {row['eval_mean']:.1f}, {row['fps']} steps/s", flush=True)
 
-        curves = _curves(experiment, _read_rows(results_path), n_timesteps)
+        curves = _curves(experiment, _read_rows(results_path), n_timesteps, args.runs_dir)
         if curves:
             with open(args.output_dir / f"{name}_curves.csv", "w", newline="") as file:
                 writer = csv.DictWriter(file, fieldnames=["config", "seed", "timesteps", "return"])

@@ -214,12 +214,10 @@ def main() -> None:
         writer.writeheader()
         writer.writerows({key: row[key] for key in FIELDS} for row in rows)
     command = " ".join(["python", "benchmarks/throughput.py", *sys.argv[1:]])
-    report = (
-        f"Command: `{command}`\n\n{json.dumps(environment_info())}\n\n{summarize(rows)}\n\n"
-        f"Where the time goes (mean seconds per run of {args.steps} steps):\n\n{breakdown(rows)}\n"
+    Path(f"{args.output}.json").write_text(
+        json.dumps({"command": command, "environment": environment_info()}, indent=2) + "\n"
     )
-    Path(f"{args.output}.md").write_text(report)
-    print(report)
+    print(f"{summarize(rows)}\n\nWhere the time goes (mean seconds per run of {args.steps} steps):\n\n{breakdown(rows)}")
 
 
 if __name__ == "__main__":

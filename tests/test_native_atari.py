@@ -245,8 +245,19 @@ class _StopAfter(BaseCallback):
 def test_pipelined_rollout_stopped_by_a_callback_leaves_nothing_in_flight():
     env = AtariVecEnv(SPACE_INVADERS, 4, seed=0)
     model = A2CPlus("CnnPolicy", env, n_steps=5, seed=0)
-    model.learn(1_000, callback=_StopAfter(7))  # stops in the middle of the second rollout
+    received = []
+    original_wait = env.step_group_wait
+
+    def recording_wait(group: int):
+        result = original_wait(group)
+        received.append(result[0].copy())
+        return result
+
+    with mock.patch.object(env, "step_group_wait", side_effect=recording_wait):
+        model.learn(1_000, callback=_StopAfter(7))  # stops in the middle of the second rollout
     assert model.num_timesteps == 7 * 4
+    # Training goes on from the observations of the steps drained when it stopped
+    np.testing.assert_array_equal(model._last_obs, np.concatenate(received[-2:]))
     model.learn(40, reset_num_timesteps=False)  # each group waits for its own step only
     assert model.num_timesteps == 7 * 4 + 40
     env.close()

@@ -308,10 +308,12 @@ class A2CPlus(OnPolicyAlgorithm):
             if not self._record_step(
                 env, callback, rollout_buffer, step_actions, step_values, step_log_probs, new_obs, rewards, dones, infos
             ):
-                # Wait for the steps under way, so that the games and the last observation agree
+                # Wait for the steps under way and continue from them next time: the games and the
+                # last observation agree (their transitions are dropped, as training stops here)
                 if n_steps < n_rollout_steps - 1:
                     for group, indices in enumerate(groups):
                         new_obs[indices], _, dones[indices], _ = env.step_group_wait(group)
+                self._last_obs, self._last_episode_starts = new_obs, dones
                 return False
         return True
 

@@ -1,0 +1,50 @@
+"""Each benchmark script, on a tiny configuration, so they keep working (the real runs are by hand)."""
+
+import csv
+import json
+from pathlib import Path
+
+from tests.zoo import run
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _rows(path: Path) -> list[dict]:
+    with open(path, newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def test_throughput_and_report(tmp_path):
+    # One run of each code path: training on SubprocVecEnv and on AtariVecEnv, both env-only kinds
+    runs = ["a2c", "a2c_plus_native", "env_only_native", "env_only_raw"]
+    output = run(
+        [str(BENCHMARKS / "throughput.py"), "--n-envs", "2", "--threads", "1", "--pairs", "1", "--steps", "200"]
+        + ["--warmup", "0", "--runs", *runs, "--output", str(tmp_path / "native_atari")],
+        tmp_path,
+    )
+    assert "a2c_plus_native / a2c (median of pairs)" in output
+    rows = _rows(tmp_path / "native_atari.csv")
+    assert sorted(row["run"] for row in rows) == sorted(runs)
+    assert all(float(row["steps_per_second"]) > 0 for row in rows)
+    assert json.loads((tmp_path / "native_atari.json").read_text())["command"].startswith("python benchmarks/throughput.py")
+
+    run([str(BENCHMARKS / "report.py"), "--results", str(tmp_path), "--output", str(tmp_path / "report.md")], tmp_path)
+    report = (tmp_path / "report.md").read_text()
+    assert "### Native Atari backend (SpaceInvaders)" in report and "## 4. Targets" in report
+    assert "native adapter overhead vs raw ale_py < 10% (2 envs)" in report
+
+
+def test_learning(tmp_path):
+    args = ["lunarlander", "--configs", "a2c_plus", "--seeds", "0", "--n-timesteps", "1000", "--output-dir", str(tmp_path)]
+    run([str(BENCHMARKS / "learning.py"), *args, "--runs-dir", str(tmp_path / "runs")], tmp_path)
+    (row,) = _rows(tmp_path / "lunarlander.csv")
+    assert (row["config"], row["seed"], row["eval_episodes"]) == ("a2c_plus", "0", "100")
+    assert -1000 < float(row["eval_mean"]) < 400 and float(row["fps"]) > 0
+    assert (tmp_path / "runs" / row["log_dir"] / "0.monitor.csv").is_file()
+
+
+def test_startup(tmp_path):
+    run([str(BENCHMARKS / "startup.py"), "--runs", "2", "--output", str(tmp_path / "startup.json")], tmp_path)
+    result = json.loads((tmp_path / "startup.json").read_text())
+    assert result["heavy_modules_loaded_at_startup"] == "[]"
+    assert result["hook_import_ms_median"] > 0
