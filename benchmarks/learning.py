@@ -57,6 +57,11 @@ class Experiment:
     curve_window: int = 100
 
 
+def _atari(env_id: str, n_timesteps: int, seeds: tuple[int, ...], configs: dict[str, Config]) -> Experiment:
+    """An Atari experiment: 16 games on subprocesses (the zoo's settings), scored as the notebook does."""
+    return Experiment(env_id, n_timesteps, seeds, configs, evaluation="atari", eval_episodes=30, threads=2, vec_env="subproc")
+
+
 NOTEBOOK_LUNAR_LANDER = Config(
     # The reference TensorFlow notebook (shared/seeds/004): 8 envs, 5-step rollouts, a shared
     # 64-64 tanh network, gamma 0.995, GAE lambda 1 (= n-step), value coef 0.25, entropy 1e-5,
@@ -94,6 +99,9 @@ ATARI_ABLATIONS = {
     "torch_rmsprop": Config("a2c_plus", {"policy_kwargs": "dict()"}),
 }
 
+# A2CPlus and SB3's A2C, each with its RL Zoo settings
+CONTENDERS = {"a2c_plus": Config("a2c_plus"), "a2c": Config("a2c")}
+
 EXPERIMENTS = {
     "lunarlander": Experiment(
         "LunarLander-v3",
@@ -107,32 +115,14 @@ EXPERIMENTS = {
         "CartPole-v1",
         500_000,
         seeds=(0, 1, 2, 3, 4),
-        configs={"a2c_plus": Config("a2c_plus"), "a2c": Config("a2c")},
+        configs=CONTENDERS,
         evaluation="threshold",
         eval_episodes=20,
         threshold=475.0,
         curve_window=20,
     ),
-    "spaceinvaders": Experiment(
-        "SpaceInvadersNoFrameskip-v4",
-        500_000,
-        seeds=(0, 1, 2),
-        configs={"a2c_plus": Config("a2c_plus"), "a2c": Config("a2c")},
-        evaluation="atari",
-        eval_episodes=30,
-        threads=2,
-        vec_env="subproc",
-    ),
-    "breakout": Experiment(
-        "BreakoutNoFrameskip-v4",
-        500_000,
-        seeds=(0, 1, 2),
-        configs={"a2c_plus": Config("a2c_plus"), "a2c": Config("a2c")},
-        evaluation="atari",
-        eval_episodes=30,
-        threads=2,
-        vec_env="subproc",
-    ),
+    "spaceinvaders": _atari("SpaceInvadersNoFrameskip-v4", 500_000, (0, 1, 2), CONTENDERS),
+    "breakout": _atari("BreakoutNoFrameskip-v4", 500_000, (0, 1, 2), CONTENDERS),
     "ablation_lunarlander": Experiment(
         "LunarLander-v3",
         500_000,
@@ -146,16 +136,7 @@ EXPERIMENTS = {
         evaluation="deterministic",
         curve_window=50,
     ),
-    "ablation_atari": Experiment(
-        "SpaceInvadersNoFrameskip-v4",
-        300_000,
-        seeds=(0, 1),
-        configs=ATARI_ABLATIONS,
-        evaluation="atari",
-        eval_episodes=30,
-        threads=2,
-        vec_env="subproc",
-    ),
+    "ablation_atari": _atari("SpaceInvadersNoFrameskip-v4", 300_000, (0, 1), ATARI_ABLATIONS),
 }
 
 FIELDS = [
