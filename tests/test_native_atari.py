@@ -129,10 +129,14 @@ def test_time_limit_is_a_truncation_with_terminal_observation():
     env.close()
 
 
-def test_seeding_reproduces_episodes():
+@pytest.mark.parametrize("seed_in_constructor", [True, False])
+def test_seeding_reproduces_episodes(seed_in_constructor):
     def play(seed: int) -> tuple[np.ndarray, list]:
-        env = AtariVecEnv(SPACE_INVADERS, 2)
-        env.seed(seed)
+        if seed_in_constructor:
+            env = AtariVecEnv(SPACE_INVADERS, 2, seed=seed)
+        else:
+            env = AtariVecEnv(SPACE_INVADERS, 2)
+            env.seed(seed)
         frames = [env.reset()]
         episodes = []
         rng = np.random.default_rng(0)

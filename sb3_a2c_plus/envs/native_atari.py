@@ -125,6 +125,8 @@ class AtariVecEnv(VecEnv):
         # Frames of the current training episode in each stack: older ones are zeroed, as
         # VecFrameStack does at an episode start (ale_py keeps them after a lost life).
         self._stack_depth = np.full(n_envs, n_stack, dtype=np.int64)
+        if seed is not None:
+            self.seed(seed)  # applied at the next reset, as for SB3's VecEnvs
         self._start_time = time.time()
         self._writers = None
         if monitor_dir is not None:
