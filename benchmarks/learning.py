@@ -81,6 +81,66 @@ NOTEBOOK_LUNAR_LANDER = Config(
     linear_learning_rate=(8.3e-4, 1e-4),
 )
 
+# The best trials of the zoo's Optuna study of A2CPlus on LunarLander-v3 (500k steps per trial;
+# benchmarks/runs/tune_lunarlander.db, see docs/benchmarks.md), as the A2CPlus converter writes them.
+# One unseeded evaluation ranks a trial, so the candidates are validated over seeds.
+LUNAR_LANDER_TRIALS = {
+    "trial_21": Config(
+        "a2c_plus",
+        dict(
+            gamma=0.99703,
+            learning_rate="lin_0.0026797",
+            advantage_estimator="nstep",
+            ent_coef=0.00066850,
+            vf_coef=0.64085,
+            max_grad_norm=0.52711,
+            normalize_advantage=True,
+            policy_kwargs="dict(net_arch=dict(pi=[128, 128], vf=[128, 128]), activation_fn=nn.Tanh)",
+        ),
+    ),
+    "trial_48": Config(
+        "a2c_plus",
+        dict(
+            gamma=0.995,
+            learning_rate="lin_0.00083",
+            advantage_estimator="nstep",
+            ent_coef=1e-5,
+            vf_coef=0.5,
+            max_grad_norm=0.5,
+            normalize_advantage=False,
+            policy_kwargs="dict(net_arch=dict(pi=[64, 64], vf=[64, 64]), activation_fn=nn.Tanh)",
+        ),
+    ),
+    "trial_50": Config(
+        "a2c_plus",
+        dict(
+            gamma=0.995,
+            learning_rate="lin_0.00083",
+            advantage_estimator="gae",
+            gae_lambda=0.95,
+            ent_coef=1e-5,
+            vf_coef=0.5,
+            max_grad_norm=0.5,
+            normalize_advantage=False,
+            policy_kwargs="dict(net_arch=dict(pi=[64, 64], vf=[64, 64]), activation_fn=nn.Tanh)",
+        ),
+    ),
+    "trial_65": Config(
+        "a2c_plus",
+        dict(
+            gamma=0.99663,
+            learning_rate="lin_0.00094005",
+            advantage_estimator="gae",
+            gae_lambda=0.99419,
+            ent_coef=5.4556e-5,
+            vf_coef=0.55101,
+            max_grad_norm=0.36276,
+            normalize_advantage=False,
+            policy_kwargs="dict(net_arch=dict(pi=[64, 64], vf=[64, 64]), activation_fn=nn.Tanh)",
+        ),
+    ),
+}
+
 ATARI_ABLATIONS = {
     "a2c_plus": Config("a2c_plus"),
     "no_batch_norm": Config(
@@ -108,6 +168,14 @@ EXPERIMENTS = {
         500_000,
         seeds=(0, 1, 2, 3, 4),
         configs={"a2c_plus": Config("a2c_plus"), "a2c": Config("a2c"), "a2c_plus_notebook": NOTEBOOK_LUNAR_LANDER},
+        evaluation="deterministic",
+        curve_window=50,
+    ),
+    "lunarlander_candidates": Experiment(
+        "LunarLander-v3",
+        500_000,
+        seeds=(0, 1, 2),
+        configs=LUNAR_LANDER_TRIALS,
         evaluation="deterministic",
         curve_window=50,
     ),

@@ -137,6 +137,26 @@ def _throughput_section(name: str, title: str, command: str) -> str:
     )
 
 
+def tuning_section() -> str:
+    """The LunarLander study: what ran, and its best trials by the study's own (single-seed) value."""
+    path = RESULTS / "tune_lunarlander.csv"
+    if not path.exists():
+        return "*Not run yet: `bash benchmarks/tune_lunarlander.sh`.*"
+    with open(path, newline="") as file:
+        trials = list(csv.DictReader(file))
+    states = {state: sum(trial["state"] == state for trial in trials) for state in ("COMPLETE", "PRUNED", "FAIL")}
+    best = sorted((trial for trial in trials if trial["value"]), key=lambda trial: -float(trial["value"]))[:5]
+    lines = ["| trial | value (mean deterministic return of one evaluation) |", "|---|---|"]
+    lines += [f"| {trial['number']} | {float(trial['value']):.1f} |" for trial in best]
+    return (
+        "RL Zoo's Optuna tuning with the A2CPlus sampler, 500k steps per trial, two workers on one study: "
+        "`bash benchmarks/tune_lunarlander.sh` (all trials: [tune_lunarlander.csv](benchmarks/tune_lunarlander.csv), "
+        f"{len(trials)} trials: {states['COMPLETE']} complete, {states['PRUNED']} pruned, {states['FAIL']} failed). "
+        "A trial's value is one unseeded run, so the best ones are validated over seeds below, and the best "
+        "by median goes into `hyperparams/a2c_plus.yml`.\n\n" + "\n".join(lines)
+    )
+
+
 def _median_ratio(rows: list[dict], run: str) -> list[tuple[int, int, float]]:
     ratios = []
     for n_envs, threads in sorted({(row["n_envs"], row["threads"]) for row in rows}):
@@ -230,6 +250,9 @@ def main() -> None:
     ]:
         table, summaries[name] = learning_table(name)
         sections += [f"### {title}", _experiment_header(name), table]
+    sections += ["### Tuning A2CPlus on LunarLander-v3", tuning_section()]
+    table, summaries["lunarlander_candidates"] = learning_table("lunarlander_candidates")
+    sections += [_experiment_header("lunarlander_candidates"), table]
     sections.append("## 3. Ablations")
     for name, title in [("ablation_lunarlander", "LunarLander-v3"), ("ablation_atari", "SpaceInvaders, short budget")]:
         table, summaries[name] = learning_table(name)
