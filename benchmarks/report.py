@@ -157,6 +157,20 @@ def tuning_section() -> str:
     )
 
 
+def startup_section() -> str:
+    """What the zoo hook's .pth adds to every Python start (benchmarks/startup.py)."""
+    meta = _meta("startup")
+    if not meta:
+        return "*Not run yet: `python benchmarks/startup.py`.*"
+    return (
+        f"Command: `{meta['command']}` ({meta['runs']} interpreter starts). Machine: {_machine(meta)}.\n\n"
+        "| import of the hook at start-up, median (ms) | max (ms) | whole `python -c pass`, median (ms) "
+        "| heavy modules loaded at start-up |\n|---|---|---|---|\n"
+        f"| {meta['hook_import_ms_median']:.2f} | {meta['hook_import_ms_max']:.2f} "
+        f"| {meta['python_c_pass_ms_median']:.1f} | {meta['heavy_modules_loaded_at_startup']} |"
+    )
+
+
 def _median_ratio(rows: list[dict], run: str) -> list[tuple[int, int, float]]:
     ratios = []
     for n_envs, threads in sorted({(row["n_envs"], row["threads"]) for row in rows}):
@@ -206,10 +220,17 @@ def targets(summaries: dict[str, dict[str, dict[str, float]]]) -> str:
                 f"{plus:.1f} vs {base:.1f}",
                 plus > base,
             )
+        else:
+            target = f"{EXPERIMENTS[name].env_id}: A2CPlus above SB3 A2C (mean final evaluation)"
+            add(target, f"not run yet: `python benchmarks/learning.py {name}`", None)
     cartpole = summaries.get("cartpole", {})
     if "a2c_plus" in cartpole and "a2c" in cartpole:
         plus, base = cartpole["a2c_plus"]["mean"], cartpole["a2c"]["mean"]
         add("CartPole-v1: fewer steps to 475 than SB3 A2C (mean over seeds)", f"{plus:,.0f} vs {base:,.0f}", plus < base)
+    startup = _meta("startup")
+    if startup:
+        hook_ms = startup["hook_import_ms_median"]
+        add("RL Zoo hook adds < 5 ms to `python -c pass` (median)", f"{hook_ms:.2f} ms", hook_ms < 5)
     add("SpaceInvaders >= 1000 after 10M steps", "10M steps take about 4 hours per run on this 2-core CPU", None)
     return "\n".join(lines)
 
@@ -239,6 +260,8 @@ def main() -> None:
             "python benchmarks/throughput.py --runs a2c a2c_plus_native env_only env_only_native env_only_raw "
             "--n-envs 8 16 --threads 2 --pairs 3 --steps 20000 --output docs/benchmarks/native_atari",
         ),
+        "### Start-up cost of the RL Zoo hook",
+        startup_section(),
         "## 2. Learning at equal budgets",
     ]
     summaries = {}
