@@ -65,7 +65,9 @@ def _atari(env_id: str, n_timesteps: int, seeds: tuple[int, ...], configs: dict[
 NOTEBOOK_LUNAR_LANDER = Config(
     # The reference TensorFlow notebook (shared/seeds/004): 8 envs, 5-step rollouts, a shared
     # 64-64 tanh network, gamma 0.995, GAE lambda 1 (= n-step), value coef 0.25, entropy 1e-5,
-    # RMSprop with the learning rate decayed linearly from 8.3e-4 to 1e-4, gradient clip 0.5.
+    # the learning rate decayed linearly from 8.3e-4 to 1e-4. Its optimiser is Keras' RMSprop with
+    # the defaults (rho 0.9, eps 1e-7: the config's rho 0.99 never reaches it). It clips each
+    # gradient tensor to norm 0.5; here the global norm is clipped to 0.5, as in SB3.
     "a2c_plus",
     hyperparams=dict(
         n_envs=8,
@@ -76,7 +78,8 @@ NOTEBOOK_LUNAR_LANDER = Config(
         ent_coef=1e-5,
         max_grad_norm=0.5,
         normalize_advantage=False,
-        policy_kwargs="dict(net_arch=[64, 64], head_layout='shared', activation_fn=nn.Tanh)",
+        policy_kwargs="dict(net_arch=[64, 64], head_layout='shared', activation_fn=nn.Tanh,"
+        " optimizer_class=th.optim.RMSprop, optimizer_kwargs=dict(alpha=0.9, eps=1e-7))",
     ),
     linear_learning_rate=(8.3e-4, 1e-4),
 )
@@ -414,8 +417,11 @@ def main() -> None:
     args.output_dir.mkdir(parents=True, exist_ok=True)
     command = " ".join(["python", "benchmarks/learning.py", *sys.argv[1:]])
     for name in args.experiments:
-        meta = {"command": command, "environment": environment_info()}
-        (args.output_dir / f"{name}.json").write_text(json.dumps(meta, indent=2) + "\n")
+        # A results file can be filled by several commands (resumed, or one config at a time): keep them all
+        meta_path = args.output_dir / f"{name}.json"
+        commands = json.loads(meta_path.read_text()).get("commands", []) if meta_path.exists() else []
+        meta = {"commands": [*commands, command] if command not in commands else commands, "environment": environment_info()}
+        meta_path.write_text(json.dumps(meta, indent=2) + "\n")
         experiment = EXPERIMENTS[name]
         n_timesteps = args.n_timesteps or experiment.n_timesteps
         results_path = args.output_dir / f"{name}.csv"

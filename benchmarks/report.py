@@ -105,7 +105,30 @@ def learning_table(name: str) -> tuple[str, dict[str, dict[str, float]]]:
             "median": statistics.median(scores),
             "train": statistics.mean(train),
         }
+    missing = [config for config in experiment.configs if config not in summary]
+    if missing:
+        lines.append(f"\n*Not run yet: {', '.join(missing)} (`python benchmarks/learning.py {name}` resumes).*")
     return "\n".join(lines), summary
+
+
+# What the configs of an experiment are, where the table alone does not say it
+NOTES = {
+    "lunarlander": (
+        "`a2c`: SB3's A2C with the zoo's `a2c.yml`; `a2c_plus`: A2CPlus with `hyperparams/a2c_plus.yml` (tuned below); "
+        "`a2c_plus_notebook`: the reference notebook's configuration run with A2CPlus. The notebook reports a training "
+        "average of ~117 from one run, comparable to the last-100-episodes column; it ran in TensorFlow on "
+        "LunarLander-v2 and clipped each gradient tensor to norm 0.5, where A2CPlus clips the global norm."
+    ),
+    "cartpole": "`a2c`: SB3's A2C with the zoo's `a2c.yml`; `a2c_plus`: A2CPlus with `hyperparams/a2c_plus.yml`.",
+    "ablation_lunarlander": (
+        "`a2c_plus`: the LunarLander-v3 entry of `hyperparams/a2c_plus.yml` (GAE, lambda 0.994); each other row "
+        "changes one thing: one shared 64-64 stack for both heads, GAE(0.95), or n-step returns."
+    ),
+    "ablation_atari": (
+        "`a2c_plus`: the `atari` entry of `hyperparams/a2c_plus.yml`; each other row changes one thing: no BatchNorm, "
+        "BatchNorm batch statistics during rollouts, shared heads, GAE(0.95), torch's RMSprop instead of the TF-like one."
+    ),
+}
 
 
 def _experiment_header(name: str) -> str:
@@ -115,11 +138,16 @@ def _experiment_header(name: str) -> str:
     seeds = sorted({row["seed"] for row in rows}) or list(experiment.seeds)
     figure = f"\n\n![{name}](benchmarks/{name}.png)" if (RESULTS / f"{name}.png").exists() else ""
     meta = _meta(name)
+    if not rows:
+        return f"{experiment.env_id}, budget {budget:,} steps, seeds {seeds}."
+    commands = meta.get("commands") or [meta.get("command", f"python benchmarks/learning.py {name}")]
+    commands = ", ".join(f"`{command}`" for command in commands)
     return (
         f"{experiment.env_id}, budget {budget:,} steps, seeds {seeds}, torch threads {experiment.threads}, "
-        f"`{experiment.vec_env}` vectorisation. Command: `{meta.get('command', f'python benchmarks/learning.py {name}')}`. "
+        f"`{experiment.vec_env}` vectorisation. Commands: {commands}. "
         f"Machine: {_machine(meta)}. Raw results: [{name}.csv](benchmarks/{name}.csv), "
-        f"curves: [{name}_curves.csv](benchmarks/{name}_curves.csv).{figure}"
+        f"curves: [{name}_curves.csv](benchmarks/{name}_curves.csv). The training steps/s of these runs are not a "
+        f"speed comparison (runs shared the machine, see section 1).{figure}" + (f"\n\n{NOTES[name]}" if name in NOTES else "")
     )
 
 
