@@ -419,7 +419,8 @@ def main() -> None:
     for name in args.experiments:
         # A results file can be filled by several commands (resumed, or one config at a time): keep them all
         meta_path = args.output_dir / f"{name}.json"
-        commands = json.loads(meta_path.read_text()).get("commands", []) if meta_path.exists() else []
+        old_meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        commands = old_meta.get("commands") or ([old_meta["command"]] if "command" in old_meta else [])
         meta = {"commands": [*commands, command] if command not in commands else commands, "environment": environment_info()}
         meta_path.write_text(json.dumps(meta, indent=2) + "\n")
         experiment = EXPERIMENTS[name]

@@ -106,6 +106,7 @@ def learning_table(name: str) -> tuple[str, dict[str, dict[str, float]]]:
             "train": statistics.mean(train),
         }
     missing = [config for config in experiment.configs if config not in summary]
+    missing += [f"seed {seed}" for seed in experiment.seeds if seed not in {row["seed"] for row in rows}]
     if missing:
         lines.append(f"\n*Not run yet: {', '.join(missing)} (`python benchmarks/learning.py {name}` resumes).*")
     return "\n".join(lines), summary

@@ -41,6 +41,8 @@ def test_learning(tmp_path):
     assert (row["config"], row["seed"], row["eval_episodes"]) == ("a2c_plus", "0", "100")
     assert -1000 < float(row["eval_mean"]) < 400 and float(row["fps"]) > 0
     assert (tmp_path / "runs" / row["log_dir"] / "0.monitor.csv").is_file()
+    (command,) = json.loads((tmp_path / "lunarlander.json").read_text())["commands"]
+    assert command.startswith("python benchmarks/learning.py lunarlander --configs a2c_plus --seeds 0")
 
 
 def test_startup(tmp_path):
