@@ -104,6 +104,7 @@ def learning_table(name: str) -> tuple[str, dict[str, dict[str, float]]]:
             "mean": statistics.mean(scores),
             "median": statistics.median(scores),
             "train": statistics.mean(train),
+            "seeds": len(group),
         }
     missing = [config for config in experiment.configs if config not in summary]
     missing += [f"seed {seed}" for seed in experiment.seeds if seed not in {row["seed"] for row in rows}]
@@ -246,7 +247,7 @@ def targets(summaries: dict[str, dict[str, dict[str, float]]]) -> str:
             plus, base = scores["a2c_plus"]["mean"], scores["a2c"]["mean"]
             add(
                 f"{EXPERIMENTS[name].env_id}: A2CPlus above SB3 A2C (mean final evaluation)",
-                f"{plus:.1f} vs {base:.1f}",
+                f"{plus:.1f} vs {base:.1f} ({scores['a2c_plus']['seeds']} and {scores['a2c']['seeds']} seeds)",
                 plus > base,
             )
         else:
