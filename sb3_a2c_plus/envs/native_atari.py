@@ -177,7 +177,7 @@ class AtariVecEnv(VecEnv):
         scores += rewards
 
         stack_depth[:] = np.minimum(stack_depth + 1, self.n_stack)
-        self._mask_older_frames(obs, stack_depth)
+        self._mask_older_frames(obs, stack_depth, np.flatnonzero(stack_depth < self.n_stack))
         infos: list[dict[str, Any]] = [{"lives": int(game_lives)} for game_lives in lives]
         for index in np.flatnonzero(dones):
             infos[index]["terminal_observation"] = obs[index].copy()
@@ -197,14 +197,14 @@ class AtariVecEnv(VecEnv):
             lives[game_over] = reset_info["lives"][game_over]
             scores[game_over] = 0.0
         stack_depth[dones] = 1
-        self._mask_older_frames(obs, stack_depth)
+        self._mask_older_frames(obs, stack_depth, np.flatnonzero(dones))  # the others are masked above
         self._lives[indices] = lives
 
         rewards = np.sign(rewards) if self.clip_reward else rewards
         return obs, rewards.astype(np.float32), dones, infos
 
-    def _mask_older_frames(self, obs: np.ndarray, stack_depth: np.ndarray) -> None:
-        for index in np.flatnonzero(stack_depth < self.n_stack):
+    def _mask_older_frames(self, obs: np.ndarray, stack_depth: np.ndarray, indices: np.ndarray) -> None:
+        for index in indices:
             obs[index, : self.n_stack - stack_depth[index]] = 0
 
     def close(self) -> None:
