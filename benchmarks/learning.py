@@ -87,6 +87,16 @@ NOTEBOOK_LUNAR_LANDER = Config(
 # The best trials of the zoo's Optuna study of A2CPlus on LunarLander-v3 (500k steps per trial;
 # benchmarks/runs/tune_lunarlander.db, see docs/benchmarks.md), as the A2CPlus converter writes them.
 # One unseeded evaluation ranks a trial, so the candidates are validated over seeds.
+TRIAL_48 = dict(
+    gamma=0.995,
+    learning_rate="lin_0.00083",
+    advantage_estimator="nstep",
+    ent_coef=1e-5,
+    vf_coef=0.5,
+    max_grad_norm=0.5,
+    normalize_advantage=False,
+    policy_kwargs="dict(net_arch=dict(pi=[64, 64], vf=[64, 64]), activation_fn=nn.Tanh)",
+)
 LUNAR_LANDER_TRIALS = {
     "trial_21": Config(
         "a2c_plus",
@@ -101,33 +111,9 @@ LUNAR_LANDER_TRIALS = {
             policy_kwargs="dict(net_arch=dict(pi=[128, 128], vf=[128, 128]), activation_fn=nn.Tanh)",
         ),
     ),
-    "trial_48": Config(
-        "a2c_plus",
-        dict(
-            gamma=0.995,
-            learning_rate="lin_0.00083",
-            advantage_estimator="nstep",
-            ent_coef=1e-5,
-            vf_coef=0.5,
-            max_grad_norm=0.5,
-            normalize_advantage=False,
-            policy_kwargs="dict(net_arch=dict(pi=[64, 64], vf=[64, 64]), activation_fn=nn.Tanh)",
-        ),
-    ),
-    "trial_50": Config(
-        "a2c_plus",
-        dict(
-            gamma=0.995,
-            learning_rate="lin_0.00083",
-            advantage_estimator="gae",
-            gae_lambda=0.95,
-            ent_coef=1e-5,
-            vf_coef=0.5,
-            max_grad_norm=0.5,
-            normalize_advantage=False,
-            policy_kwargs="dict(net_arch=dict(pi=[64, 64], vf=[64, 64]), activation_fn=nn.Tanh)",
-        ),
-    ),
+    "trial_48": Config("a2c_plus", TRIAL_48),
+    # The study's own pair: trial 48 with GAE(0.95) instead of n-step returns
+    "trial_50": Config("a2c_plus", {**TRIAL_48, "advantage_estimator": "gae", "gae_lambda": 0.95}),
     "trial_65": Config(
         "a2c_plus",
         dict(
@@ -144,20 +130,15 @@ LUNAR_LANDER_TRIALS = {
     ),
 }
 
+# policy_kwargs replaces the atari entry's whole string, so each change keeps its TF-like RMSprop
+ATARI_OPTIMIZER = "optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(eps=1e-5)"
 ATARI_ABLATIONS = {
     "a2c_plus": Config("a2c_plus"),
     "no_batch_norm": Config(
-        "a2c_plus",
-        {
-            "policy_kwargs": "dict(optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(eps=1e-5),"
-            " features_extractor_kwargs=dict(batch_norm=False))"
-        },
+        "a2c_plus", {"policy_kwargs": f"dict({ATARI_OPTIMIZER}, features_extractor_kwargs=dict(batch_norm=False))"}
     ),
     "batch_norm_batch_stats": Config("a2c_plus", {"rollout_batch_norm": "batch"}),
-    "shared_heads": Config(
-        "a2c_plus",
-        {"policy_kwargs": "dict(optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(eps=1e-5), head_layout='shared')"},
-    ),
+    "shared_heads": Config("a2c_plus", {"policy_kwargs": f"dict({ATARI_OPTIMIZER}, head_layout='shared')"}),
     "gae_0.95": Config("a2c_plus", {"advantage_estimator": "gae", "gae_lambda": 0.95}),
     "torch_rmsprop": Config("a2c_plus", {"policy_kwargs": "dict()"}),
 }
@@ -387,6 +368,15 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(file))
 
 
+def _record_command(meta_path: Path, command: str) -> None:
+    """Add ``command`` to the commands that wrote rows of an experiment (resumed, or a config at a time)."""
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    commands = meta.get("commands") or ([meta["command"]] if "command" in meta else [])
+    if command not in commands:
+        commands.append(command)
+    meta_path.write_text(json.dumps({"commands": commands, "environment": environment_info()}, indent=2) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("experiments", nargs="*", help=f"experiments to run: {', '.join(EXPERIMENTS)}")
@@ -417,12 +407,6 @@ def main() -> None:
     args.output_dir.mkdir(parents=True, exist_ok=True)
     command = " ".join(["python", "benchmarks/learning.py", *sys.argv[1:]])
     for name in args.experiments:
-        # A results file can be filled by several commands (resumed, or one config at a time): keep them all
-        meta_path = args.output_dir / f"{name}.json"
-        old_meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-        commands = old_meta.get("commands") or ([old_meta["command"]] if "command" in old_meta else [])
-        meta = {"commands": [*commands, command] if command not in commands else commands, "environment": environment_info()}
-        meta_path.write_text(json.dumps(meta, indent=2) + "\n")
         experiment = EXPERIMENTS[name]
         n_timesteps = args.n_timesteps or experiment.n_timesteps
         results_path = args.output_dir / f"{name}.csv"
@@ -438,10 +422,10 @@ def main() -> None:
             while todo and len(running) < args.jobs:
                 config_name, seed = todo.pop(0)
                 log = tempfile.TemporaryFile(mode="w+")
-                command = [sys.executable, __file__, "--runs-dir", str(args.runs_dir)]
-                command += ["--worker", f"{name},{config_name},{seed},{n_timesteps}"]
+                worker = [sys.executable, __file__, "--runs-dir", str(args.runs_dir)]
+                worker += ["--worker", f"{name},{config_name},{seed},{n_timesteps}"]
                 running.append(
-                    (subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True), config_name, seed, log)
+                    (subprocess.Popen(worker, stdout=log, stderr=subprocess.STDOUT, text=True), config_name, seed, log)
                 )
             time.sleep(1.0)
             for job in [job for job in running if job[0].poll() is not None]:
@@ -460,6 +444,7 @@ def main() -> None:
                         writer.writeheader()
                     writer.writerow({key: row.get(key, "") for key in FIELDS})
                 print(f"{name} {config_name} seed {seed}: eval {row['eval_mean']:.1f}, {row['fps']} steps/s", flush=True)
+                _record_command(args.output_dir / f"{name}.json", command)
 
         curves = _curves(experiment, _read_rows(results_path), n_timesteps, args.runs_dir)
         if curves:

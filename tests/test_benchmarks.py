@@ -35,14 +35,17 @@ def test_throughput_and_report(tmp_path):
 
 
 def test_learning(tmp_path):
-    args = ["lunarlander", "--configs", "a2c_plus", "--seeds", "0", "--n-timesteps", "1000", "--output-dir", str(tmp_path)]
+    # Two experiments in one command: each records the command that wrote its rows
+    args = ["lunarlander", "cartpole", "--configs", "a2c_plus", "--seeds", "0", "--n-timesteps", "1000"]
+    args += ["--output-dir", str(tmp_path)]
     run([str(BENCHMARKS / "learning.py"), *args, "--runs-dir", str(tmp_path / "runs")], tmp_path)
     (row,) = _rows(tmp_path / "lunarlander.csv")
     assert (row["config"], row["seed"], row["eval_episodes"]) == ("a2c_plus", "0", "100")
     assert -1000 < float(row["eval_mean"]) < 400 and float(row["fps"]) > 0
     assert (tmp_path / "runs" / row["log_dir"] / "0.monitor.csv").is_file()
-    (command,) = json.loads((tmp_path / "lunarlander.json").read_text())["commands"]
-    assert command.startswith("python benchmarks/learning.py lunarlander --configs a2c_plus --seeds 0")
+    for name in ("lunarlander", "cartpole"):
+        (command,) = json.loads((tmp_path / f"{name}.json").read_text())["commands"]
+        assert command.startswith("python benchmarks/learning.py lunarlander cartpole --configs a2c_plus --seeds 0")
 
 
 def test_startup(tmp_path):
