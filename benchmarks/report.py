@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.learning import EXPERIMENTS  # noqa: E402
-from benchmarks.throughput import breakdown, summarize  # noqa: E402
+from benchmarks.throughput import breakdown, pair_ratios, summarize  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 RESULTS = DOCS / "benchmarks"  # reassigned by --results
@@ -201,17 +201,6 @@ def startup_section() -> str:
     )
 
 
-def _median_ratio(rows: list[dict], run: str) -> list[tuple[int, int, float]]:
-    ratios = []
-    for n_envs, threads in sorted({(row["n_envs"], row["threads"]) for row in rows}):
-        group = sorted((row for row in rows if (row["n_envs"], row["threads"]) == (n_envs, threads)), key=lambda r: r["pair"])
-        base = [row["steps_per_second"] for row in group if row["run"] == "a2c"]
-        other = [row["steps_per_second"] for row in group if row["run"] == run]
-        if base and other:
-            ratios.append((n_envs, threads, statistics.median(b / a for a, b in zip(base, other))))
-    return ratios
-
-
 def targets(summaries: dict[str, dict[str, dict[str, float]]]) -> str:
     """The issues' targets, each checked against the measured numbers."""
     lines = ["| target | measured | met |", "|---|---|---|"]
@@ -219,21 +208,20 @@ def targets(summaries: dict[str, dict[str, dict[str, float]]]) -> str:
     def add(target: str, measured: str, met: bool | None) -> None:
         lines.append(f"| {target} | {measured} | {'yes' if met else 'no' if met is not None else 'not measured'} |")
 
-    for n_envs, threads, ratio in _median_ratio(_read("throughput"), "a2c_plus"):
+    for (n_envs, threads), ratios in pair_ratios(_read("throughput"), "a2c_plus").items():
+        ratio = statistics.median(ratios)
         add(f"training steps/s A2CPlus / A2C >= 1.0 ({n_envs} envs, {threads} torch threads)", f"{ratio:.3f}", ratio >= 1.0)
     native = _read("native_atari")
-    for n_envs, threads, ratio in _median_ratio(native, "a2c_plus_native"):
+    for (n_envs, threads), ratios in pair_ratios(native, "a2c_plus_native").items():
+        ratio = statistics.median(ratios)
         add(
             f"A2CPlus on the native backend / A2C on SubprocVecEnv >= 1.5 ({n_envs} envs, {threads} threads)",
             f"{ratio:.3f}",
             ratio >= 1.5,
         )
-    for n_envs in sorted({row["n_envs"] for row in native}):
-        raw = [row["steps_per_second"] for row in native if row["n_envs"] == n_envs and row["run"] == "env_only_raw"]
-        adapter = [row["steps_per_second"] for row in native if row["n_envs"] == n_envs and row["run"] == "env_only_native"]
-        if raw and adapter:
-            overhead = statistics.median(1 - b / a for a, b in zip(raw, adapter))
-            add(f"native adapter overhead vs raw ale_py < 10% ({n_envs} envs)", f"{overhead:.1%}", overhead < 0.10)
+    for (n_envs, _), ratios in pair_ratios(native, "env_only_native", base="env_only_raw").items():
+        overhead = statistics.median(1 - ratio for ratio in ratios)
+        add(f"native adapter overhead vs raw ale_py < 10% ({n_envs} envs)", f"{overhead:.1%}", overhead < 0.10)
     lunar = summaries.get("lunarlander", {})
     if "a2c_plus" in lunar:
         add(
@@ -243,15 +231,12 @@ def targets(summaries: dict[str, dict[str, dict[str, float]]]) -> str:
         )
     for name in ("lunarlander", "spaceinvaders", "breakout"):
         scores = summaries.get(name, {})
+        target = f"{EXPERIMENTS[name].env_id}: A2CPlus above SB3 A2C (mean final evaluation)"
         if "a2c_plus" in scores and "a2c" in scores:
             plus, base = scores["a2c_plus"]["mean"], scores["a2c"]["mean"]
-            add(
-                f"{EXPERIMENTS[name].env_id}: A2CPlus above SB3 A2C (mean final evaluation)",
-                f"{plus:.1f} vs {base:.1f} ({scores['a2c_plus']['seeds']} and {scores['a2c']['seeds']} seeds)",
-                plus > base,
-            )
+            seeds = f"{scores['a2c_plus']['seeds']} and {scores['a2c']['seeds']} seeds"
+            add(target, f"{plus:.1f} vs {base:.1f} ({seeds})", plus > base)
         else:
-            target = f"{EXPERIMENTS[name].env_id}: A2CPlus above SB3 A2C (mean final evaluation)"
             add(target, f"not run yet: `python benchmarks/learning.py {name}`", None)
     cartpole = summaries.get("cartpole", {})
     if "a2c_plus" in cartpole and "a2c" in cartpole:

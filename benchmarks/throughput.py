@@ -134,6 +134,16 @@ def _rates(group: list[dict], run: str) -> list[float]:
     return [row["steps_per_second"] for row in sorted(group, key=lambda row: row["pair"]) if row["run"] == run]
 
 
+def pair_ratios(rows: list[dict], run: str, base: str = "a2c") -> dict[tuple[int, int], list[float]]:
+    """Per (n_envs, threads): the steps/s of ``run`` over those of ``base``, pair by pair."""
+    ratios = {}
+    for n_envs, threads in sorted({(row["n_envs"], row["threads"]) for row in rows}):
+        group = [row for row in rows if (row["n_envs"], row["threads"]) == (n_envs, threads)]
+        if _rates(group, run) and _rates(group, base):
+            ratios[n_envs, threads] = [value / reference for reference, value in zip(_rates(group, base), _rates(group, run))]
+    return ratios
+
+
 def _cell(values: list[float]) -> str:
     return f"{statistics.mean(values):.0f} ± {statistics.pstdev(values):.0f}"
 
@@ -147,15 +157,16 @@ def summarize(rows: list[dict]) -> str:
         header.append("adapter overhead vs raw ale_py (median of pairs)")
     header.append("peak RSS (MB): " + ", ".join(runs))
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    run_ratios = {run: pair_ratios(rows, run) for run in ratios}
+    adapter_ratios = pair_ratios(rows, "env_only_native", base="env_only_raw")
     for n_envs, threads in sorted({(row["n_envs"], row["threads"]) for row in rows}):
         group = [row for row in rows if (row["n_envs"], row["threads"]) == (n_envs, threads)]
         cells = [str(n_envs), str(threads), *(_cell(_rates(group, run)) for run in runs)]
         for run in ratios:
-            pair_ratios = [value / base for base, value in zip(_rates(group, "a2c"), _rates(group, run))]
-            cells.append(f"{statistics.median(pair_ratios):.3f} ({', '.join(f'{r:.3f}' for r in pair_ratios)})")
+            values = run_ratios[run][n_envs, threads]
+            cells.append(f"{statistics.median(values):.3f} ({', '.join(f'{r:.3f}' for r in values)})")
         if {"env_only_native", "env_only_raw"} <= set(runs):
-            raw_rates, native_rates = _rates(group, "env_only_raw"), _rates(group, "env_only_native")
-            overheads = [1 - native / raw for raw, native in zip(raw_rates, native_rates)]
+            overheads = [1 - ratio for ratio in adapter_ratios[n_envs, threads]]
             cells.append(f"{statistics.median(overheads):.1%} ({', '.join(f'{o:.1%}' for o in overheads)})")
         cells.append(", ".join(f"{max(row['peak_rss_mb'] for row in group if row['run'] == run):.0f}" for run in runs))
         lines.append("| " + " | ".join(cells) + " |")
