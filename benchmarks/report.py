@@ -153,7 +153,7 @@ def _experiment_header(name: str) -> str:
     )
 
 
-def _throughput_section(name: str, title: str, command: str) -> str:
+def _throughput_section(name: str, title: str, command: str, note: str = "") -> str:
     rows = _read(name)
     if not rows:
         return f"### {title}\n\n*Not run yet: `{command}`.*"
@@ -164,6 +164,7 @@ def _throughput_section(name: str, title: str, command: str) -> str:
         f"alternating runs, each in a fresh process). Machine: {_machine(meta)}. "
         f"Raw results: [{name}.csv](benchmarks/{name}.csv).\n\n{summarize(rows)}\n\n"
         f"Where the time goes (mean seconds per run of {steps:,} steps):\n\n{breakdown(rows)}"
+        + (f"\n\n{note}" if note else "")
     )
 
 
@@ -272,8 +273,12 @@ def main() -> None:
         _throughput_section(
             "native_atari",
             "Native Atari backend (SpaceInvaders)",
-            "python benchmarks/throughput.py --runs a2c a2c_plus_native env_only env_only_native env_only_raw "
-            "--n-envs 8 16 --threads 2 --pairs 3 --steps 20000 --output docs/benchmarks/native_atari",
+            "python benchmarks/throughput.py --runs a2c a2c_plus_native a2c_plus_native_pipelined env_only "
+            "env_only_native env_only_raw --n-envs 8 16 --threads 2 --pairs 3 --steps 20000 "
+            "--output docs/benchmarks/native_atari",
+            "`a2c_plus_native` plays all games in one group (the default); `a2c_plus_native_pipelined` splits "
+            "them into two groups and emulates one while the policy computes the other's actions "
+            "(`native_atari_groups: 2`); its env stepping overlaps the forward passes, so it is counted in its rollout time.",
         ),
         "### Start-up cost of the RL Zoo hook",
         startup_section(),

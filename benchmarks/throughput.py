@@ -5,14 +5,16 @@ which bounds what training can reach. Runs alternate (A, B, ..., A, B, ...), eac
 process, for every (n_envs, threads). The runs:
 
     a2c, a2c_plus     SB3's A2C and A2CPlus on SubprocVecEnv (AtariWrapper, 4-frame stack)
-    a2c_plus_native   A2CPlus on the native backend (sb3_a2c_plus.envs.AtariVecEnv)
+    a2c_plus_native   A2CPlus on the native backend (sb3_a2c_plus.envs.AtariVecEnv, one group of games)
+    a2c_plus_native_pipelined   the same with two groups, each emulated while the other's actions
+                      are computed (native_atari_groups: 2)
     env_only          the SubprocVecEnv pipeline alone
     env_only_native   AtariVecEnv alone
     env_only_raw      ale_py's AtariVectorEnv alone, with AtariVecEnv's settings
 
     python benchmarks/throughput.py --n-envs 8 16 --threads 1 2 --pairs 3 --steps 20000
-    python benchmarks/throughput.py --runs a2c a2c_plus_native env_only env_only_native env_only_raw \
-        --n-envs 16 --threads 2 --output docs/benchmarks/native_atari
+    python benchmarks/throughput.py --runs a2c a2c_plus_native a2c_plus_native_pipelined env_only \
+        env_only_native env_only_raw --n-envs 8 16 --threads 2 --output docs/benchmarks/native_atari
 """
 
 import argparse
@@ -31,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import RESULTS_DIR, PeakMemory, environment_info, zoo_experiment  # noqa: E402
 
-TRAINING_RUNS = ("a2c", "a2c_plus", "a2c_plus_native")
+TRAINING_RUNS = ("a2c", "a2c_plus", "a2c_plus_native", "a2c_plus_native_pipelined")
 ENV_RUNS = ("env_only", "env_only_native", "env_only_raw")
 FIELDS = [
     "env",
@@ -102,7 +104,11 @@ def measure(run: str, env_id: str, n_envs: int, threads: int, steps: int, warmup
         result.update(seconds=seconds, env_seconds=seconds, inference_seconds=0.0, update_seconds=0.0)
     else:
         algo = "a2c" if run == "a2c" else "a2c_plus"
-        hyperparams = {"n_envs": n_envs, **({"native_atari": True} if run == "a2c_plus_native" else {})}
+        hyperparams: dict = {"n_envs": n_envs}
+        if run.startswith("a2c_plus_native"):
+            hyperparams["native_atari"] = True
+        if run == "a2c_plus_native_pipelined":
+            hyperparams["native_atari_groups"] = 2
         with tempfile.TemporaryDirectory() as log_folder:
             _, model = zoo_experiment(
                 algo, env_id, seed=0, n_timesteps=steps, log_folder=log_folder, hyperparams=hyperparams, vec_env="subproc"

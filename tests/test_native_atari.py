@@ -247,7 +247,7 @@ class _StopAfter(BaseCallback):
 
 
 def test_pipelined_rollout_stopped_by_a_callback_leaves_nothing_in_flight():
-    env = AtariVecEnv(SPACE_INVADERS, 4, seed=0)
+    env = AtariVecEnv(SPACE_INVADERS, 4, seed=0, n_groups=2)
     model = A2CPlus("CnnPolicy", env, n_steps=5, seed=0)
     received = []
     original_wait = env.step_group_wait

@@ -1,6 +1,9 @@
+import copy
+
 import numpy as np
 import pytest
 import torch as th
+from gymnasium import spaces
 from stable_baselines3.common.envs import SimpleMultiObsEnv
 from torch import nn
 
@@ -91,6 +94,22 @@ def test_images_are_scaled_once(image_env):
     model.policy.features_extractor.cnn[0].register_forward_hook(record_input)
     model.predict(np.full((4, 84, 84, 1), 255, dtype=np.uint8))
     assert seen == [pytest.approx(1.0)]
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_cnn_memory_layout_keeps_the_maths(training):
+    """Channels-last for the gradient step only (faster there); outputs equal the plain NCHW ones."""
+    extractor = BatchNormCNN(spaces.Box(0, 255, (4, 84, 84), dtype=np.uint8)).train(training)
+    reference = copy.deepcopy(extractor.cnn)
+    layouts = []
+
+    def record_layout(module: nn.Module, inputs: tuple[th.Tensor], output: th.Tensor) -> None:
+        layouts.append(inputs[0].is_contiguous(memory_format=th.channels_last))
+
+    extractor.cnn[0].register_forward_hook(record_layout)
+    observations = th.rand(8, 4, 84, 84) + th.arange(8).view(8, 1, 1, 1)
+    th.testing.assert_close(extractor(observations), reference(observations), rtol=1e-4, atol=1e-4)
+    assert layouts == [training]
 
 
 def test_mlp_policy_has_separate_two_layer_heads():
