@@ -107,8 +107,7 @@ def measure(run: str, env_id: str, n_envs: int, threads: int, steps: int, warmup
         hyperparams: dict = {"n_envs": n_envs}
         if run.startswith("a2c_plus_native"):
             hyperparams["native_atari"] = True
-        if run == "a2c_plus_native_pipelined":
-            hyperparams["native_atari_groups"] = 2
+            hyperparams["native_atari_groups"] = 2 if run == "a2c_plus_native_pipelined" else 1
         with tempfile.TemporaryDirectory() as log_folder:
             _, model = zoo_experiment(
                 algo, env_id, seed=0, n_timesteps=steps, log_folder=log_folder, hyperparams=hyperparams, vec_env="subproc"

@@ -265,3 +265,11 @@ def test_pipelined_rollout_stopped_by_a_callback_leaves_nothing_in_flight():
     model.learn(40, reset_num_timesteps=False)  # each group waits for its own step only
     assert model.num_timesteps == 7 * 4 + 40
     env.close()
+
+
+@pytest.mark.parametrize("n_envs, groups", [(8, 1), (16, 2), (17, 1)])
+def test_two_groups_by_default_from_16_games(n_envs, groups):
+    env = AtariVecEnv(SPACE_INVADERS, n_envs)
+    assert len(env.group_slices) == groups
+    assert sum(indices.stop - indices.start for indices in env.group_slices) == n_envs
+    env.close()

@@ -40,7 +40,7 @@ def register_experiment_manager() -> None:
     heartbeats (see :mod:`sb3_a2c_plus.zoo.storage`). For every algorithm: the hyperparameter
     ``native_atari: true`` (``--hyperparams native_atari:True``) trains on ale_py's C++ vectorised
     Atari environment (:class:`~sb3_a2c_plus.envs.AtariVecEnv`) instead of ``AtariWrapper`` on ``--vec-env``,
-    its games split into ``native_atari_groups`` groups (default 1, see ``AtariVecEnv``'s ``n_groups``).
+    its games split into ``native_atari_groups`` groups (by default as ``AtariVecEnv``'s ``n_groups``).
     """
     from rl_zoo3.exp_manager import ExperimentManager
 
@@ -81,7 +81,7 @@ def register_experiment_manager() -> None:
             if isinstance(native_atari_groups, bool) or not isinstance(native_atari_groups, int) or native_atari_groups < 1:
                 raise ValueError(f"{NATIVE_ATARI_GROUPS_KEY} must be an integer >= 1, got {native_atari_groups!r}")
         self.native_atari = native_atari
-        self.native_atari_groups = native_atari_groups or 1
+        self.native_atari_groups = native_atari_groups
         return original_preprocess(self, hyperparams)
 
     @functools.wraps(original_create_envs)
@@ -91,16 +91,17 @@ def register_experiment_manager() -> None:
             return original_create_envs(self, n_envs, eval_env=eval_env, no_log=no_log)
         from sb3_a2c_plus.envs import AtariVecEnv
 
-        if self.verbose > 0:
-            groups = f" in {self.native_atari_groups} groups" if self.native_atari_groups > 1 else ""
-            print(f"Using ale_py's native vectorised Atari environment for {n_envs} games{groups}")
-        return AtariVecEnv(
+        env = AtariVecEnv(
             self.env_name.gym_id,
             n_envs,
             seed=self.seed,
             monitor_dir=None if no_log else self.save_path,
             n_groups=self.native_atari_groups,
         )
+        if self.verbose > 0:
+            groups = f" in {len(env.group_slices)} groups" if len(env.group_slices) > 1 else ""
+            print(f"Using ale_py's native vectorised Atari environment for {n_envs} games{groups}")
+        return env
 
     __init__._sb3_a2c_plus = True  # type: ignore[attr-defined]
     ExperimentManager.__init__ = __init__  # type: ignore[method-assign]
