@@ -156,6 +156,8 @@ class AtariVecEnv(VecEnv):
             self.step_group_async(group, actions[indices])
 
     def step_wait(self) -> VecEnvStepReturn:
+        if len(self._groups) == 1:
+            return self.step_group_wait(0)
         results = [self.step_group_wait(group) for group in range(len(self._groups))]
         obs, rewards, dones = (np.concatenate([result[part] for result in results]) for part in range(3))
         return obs, rewards, dones, [info for result in results for info in result[3]]
@@ -168,41 +170,47 @@ class AtariVecEnv(VecEnv):
         """Wait for the step of ``group`` started by ``step_group_async``; returns its games' results."""
         obs, rewards, terminated, truncated, info = self._groups[group].recv()
         indices = self.group_slices[group]
-        lives = info["lives"].astype(np.int64)
-        # ale_py flags a lost life (with lives left) as terminated; everything else ends the game.
-        life_lost = terminated & (lives < self._lives[indices]) & (lives > 0)
-        game_over = (terminated & ~life_lost) | truncated
+        lives = info["lives"]
         dones = terminated | truncated
         scores = self._scores[indices]  # views: the updates below are the adapter's state
         stack_depth = self._stack_depth[indices]
         scores += rewards
+        infos: list[dict[str, Any]] = [{"lives": game_lives} for game_lives in lives.tolist()]
 
-        stack_depth[:] = np.minimum(stack_depth + 1, self.n_stack)
-        self._mask_older_frames(obs, stack_depth, np.flatnonzero(stack_depth < self.n_stack))
-        infos: list[dict[str, Any]] = [{"lives": int(game_lives)} for game_lives in lives]
-        for index in np.flatnonzero(dones):
-            infos[index]["terminal_observation"] = obs[index].copy()
-            infos[index]["TimeLimit.truncated"] = bool(truncated[index] and not terminated[index])
-        for index in np.flatnonzero(game_over):
-            episode = {
-                "r": float(scores[index]),
-                "l": int(info["episode_frame_number"][index]),
-                "t": round(time.time() - self._start_time, 6),
-            }
-            infos[index]["episode"] = episode
-            if self._writers is not None:
-                self._writers[indices.start + index].write_row(episode)
-        if game_over.any():
-            reset_obs, reset_info = self._groups[group].reset(options={"reset_mask": game_over})
-            obs[game_over] = reset_obs[game_over]
-            lives[game_over] = reset_info["lives"][game_over]
-            scores[game_over] = 0.0
-        stack_depth[dones] = 1
-        self._mask_older_frames(obs, stack_depth, np.flatnonzero(dones))  # the others are masked above
+        # Most steps end nothing and find every stack full: they skip the masking and bookkeeping.
+        partial_stacks = stack_depth < self.n_stack
+        if partial_stacks.any():
+            stack_depth[partial_stacks] += 1
+            self._mask_older_frames(obs, stack_depth, partial_stacks.nonzero()[0])
+        if dones.any():
+            # ale_py flags a lost life (with lives left) as terminated; everything else ends the game.
+            life_lost = terminated & (lives < self._lives[indices]) & (lives > 0)
+            game_over = (terminated & ~life_lost) | truncated
+            for index in dones.nonzero()[0]:
+                infos[index]["terminal_observation"] = obs[index].copy()
+                infos[index]["TimeLimit.truncated"] = bool(truncated[index] and not terminated[index])
+            if game_over.any():
+                self._record_episodes(group, game_over.nonzero()[0], scores, info["episode_frame_number"], infos)
+                reset_obs, reset_info = self._groups[group].reset(options={"reset_mask": game_over})
+                obs[game_over] = reset_obs[game_over]
+                lives = np.where(game_over, reset_info["lives"], lives)
+                scores[game_over] = 0.0
+            stack_depth[dones] = 1
+            self._mask_older_frames(obs, stack_depth, dones.nonzero()[0])
         self._lives[indices] = lives
 
         rewards = np.sign(rewards) if self.clip_reward else rewards
         return obs, rewards.astype(np.float32), dones, infos
+
+    def _record_episodes(
+        self, group: int, games: np.ndarray, scores: np.ndarray, frames: np.ndarray, infos: list[dict[str, Any]]
+    ) -> None:
+        """``info["episode"]`` (and the monitor rows) of the games of ``group`` that just ended."""
+        for index in games:
+            episode = {"r": float(scores[index]), "l": int(frames[index]), "t": round(time.time() - self._start_time, 6)}
+            infos[index]["episode"] = episode
+            if self._writers is not None:
+                self._writers[self.group_slices[group].start + index].write_row(episode)
 
     def _mask_older_frames(self, obs: np.ndarray, stack_depth: np.ndarray, indices: np.ndarray) -> None:
         for index in indices:
