@@ -15,6 +15,8 @@ process, for every (n_envs, threads). The runs:
     python benchmarks/throughput.py --n-envs 8 16 --threads 1 2 --pairs 3 --steps 20000
     python benchmarks/throughput.py --runs a2c a2c_plus_native a2c_plus_native_pipelined env_only \
         env_only_native env_only_raw --n-envs 8 16 --threads 2 --output docs/benchmarks/native_atari
+    python benchmarks/throughput.py --runs env_only_native env_only_raw --n-envs 8 16 --threads 2 --pairs 7 \
+        --steps 100000 --output docs/benchmarks/native_adapter
 """
 
 import argparse
