@@ -235,7 +235,9 @@ def main() -> None:
     Path(f"{args.output}.json").write_text(
         json.dumps({"command": command, "environment": environment_info()}, indent=2) + "\n"
     )
-    print(f"{summarize(rows)}\n\nWhere the time goes (mean seconds per run of {args.steps} steps):\n\n{breakdown(rows)}")
+    print(summarize(rows))
+    if any(row["run"] in TRAINING_RUNS for row in rows):
+        print(f"\nWhere the time goes (mean seconds per run of {args.steps} steps):\n\n{breakdown(rows)}")
 
 
 if __name__ == "__main__":
