@@ -66,3 +66,27 @@ def test_startup(tmp_path):
     result = json.loads((tmp_path / "startup.json").read_text())
     assert result["heavy_modules_loaded_at_startup"] == "[]"
     assert result["hook_import_ms_median"] > 0
+
+
+def _breakout_results(directory: Path, a2c_plus: float, a2c: float) -> None:
+    from benchmarks.learning import FIELDS
+
+    with open(directory / "breakout.csv", "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=FIELDS)
+        writer.writeheader()
+        for config, score in (("a2c_plus", a2c_plus), ("a2c", a2c)):
+            for seed in (0, 1):
+                writer.writerow(
+                    dict(experiment="breakout", config=config, algo=config, env="BreakoutNoFrameskip-v4", seed=seed)
+                    | dict(n_timesteps=500_000, eval_mean=score + seed / 10, eval_std=1.0, eval_episodes=30)
+                    | dict(last_100_train_mean=score, train_seconds=1.0, fps=1.0, log_dir="")
+                )
+
+
+def test_report_calls_scores_below_random_play_inconclusive(tmp_path):
+    target = "| BreakoutNoFrameskip-v4: A2CPlus above SB3 A2C (mean final evaluation) | "
+    for (a2c_plus, a2c), verdict in [((1.4, 1.1), "inconclusive"), ((12.0, 8.0), "yes"), ((1.0, 8.0), "no")]:
+        _breakout_results(tmp_path, a2c_plus, a2c)
+        run([str(BENCHMARKS / "report.py"), "--results", str(tmp_path), "--output", str(tmp_path / "report.md")], tmp_path)
+        (row,) = [line for line in (tmp_path / "report.md").read_text().splitlines() if line.startswith(target)]
+        assert row.endswith(f"| {verdict} |"), row
