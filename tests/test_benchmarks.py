@@ -14,6 +14,11 @@ def _rows(path: Path) -> list[dict]:
         return list(csv.DictReader(file))
 
 
+def _report(results: Path) -> str:
+    run([str(BENCHMARKS / "report.py"), "--results", str(results), "--output", str(results / "report.md")], results)
+    return (results / "report.md").read_text()
+
+
 def test_throughput_and_report(tmp_path):
     # One run of each code path: training on SubprocVecEnv and on AtariVecEnv, both env-only kinds
     runs = ["a2c", "a2c_plus_native", "a2c_plus_native_pipelined", "env_only_native", "env_only_raw"]
@@ -29,9 +34,7 @@ def test_throughput_and_report(tmp_path):
     assert all(float(row["steps_per_second"]) > 0 for row in rows)
     assert json.loads((tmp_path / "native_atari.json").read_text())["command"].startswith("python benchmarks/throughput.py")
 
-    report_command = [str(BENCHMARKS / "report.py"), "--results", str(tmp_path), "--output", str(tmp_path / "report.md")]
-    run(report_command, tmp_path)
-    report = (tmp_path / "report.md").read_text()
+    report = _report(tmp_path)
     assert "### Native Atari backend (SpaceInvaders)" in report and "## 4. Targets" in report
     # The overhead target is read from its own, longer measurement only
     assert "| native adapter overhead vs raw ale_py < 10% | not run yet: " in report
@@ -40,8 +43,7 @@ def test_throughput_and_report(tmp_path):
     adapter += ["env_only_raw", "--output", str(tmp_path / "native_adapter")]
     output = run([str(BENCHMARKS / "throughput.py"), *adapter], tmp_path)
     assert "adapter overhead vs raw ale_py" in output and "Where the time goes" not in output
-    run(report_command, tmp_path)
-    report = (tmp_path / "report.md").read_text()
+    report = _report(tmp_path)
     assert "| native adapter overhead vs raw ale_py < 10% (2 envs) | " in report
     adapter_section = report.split("the adapter's overhead over ale_py")[1].split("###")[0]
     assert "| 2 | 1 |" in adapter_section and "Where the time goes" not in adapter_section
@@ -87,6 +89,5 @@ def test_report_calls_scores_below_random_play_inconclusive(tmp_path):
     target = "| BreakoutNoFrameskip-v4: A2CPlus above SB3 A2C (mean final evaluation) | "
     for (a2c_plus, a2c), verdict in [((1.4, 1.1), "inconclusive"), ((12.0, 8.0), "yes"), ((1.0, 8.0), "no")]:
         _breakout_results(tmp_path, a2c_plus, a2c)
-        run([str(BENCHMARKS / "report.py"), "--results", str(tmp_path), "--output", str(tmp_path / "report.md")], tmp_path)
-        (row,) = [line for line in (tmp_path / "report.md").read_text().splitlines() if line.startswith(target)]
+        (row,) = [line for line in _report(tmp_path).splitlines() if line.startswith(target)]
         assert row.endswith(f"| {verdict} |"), row
