@@ -8,20 +8,32 @@ process, for every (n_envs, threads). The runs:
     a2c_plus_native   A2CPlus on the native backend (sb3_a2c_plus.envs.AtariVecEnv, one group of games)
     a2c_plus_native_pipelined   the same with two groups, each emulated while the other's actions
                       are computed (native_atari_groups: 2)
+    network_only      A2CPlus (the a2c_plus_native settings) on observations that cost nothing to make:
+                      the training rate if emulation were free, which bounds every env backend
     env_only          the SubprocVecEnv pipeline alone
     env_only_native   AtariVecEnv alone
     env_only_raw      ale_py's AtariVectorEnv alone, with AtariVecEnv's settings
 
     python benchmarks/throughput.py --n-envs 8 16 --threads 1 2 --pairs 3 --steps 20000
-    python benchmarks/throughput.py --runs a2c a2c_plus_native a2c_plus_native_pipelined env_only \
-        env_only_native env_only_raw --n-envs 8 16 --threads 2 --output docs/benchmarks/native_atari
+    python benchmarks/throughput.py --runs a2c a2c_plus_native a2c_plus_native_pipelined network_only \
+        env_only env_only_native env_only_raw --n-envs 8 16 --threads 2 --output docs/benchmarks/native_atari
     python benchmarks/throughput.py --runs env_only_native env_only_raw --n-envs 8 16 --threads 2 --pairs 7 \
         --steps 100000 --output docs/benchmarks/native_adapter
+
+glibc's malloc returns the large blocks an update frees to the system and page-faults them back in
+on the next update, at a cost that varies from process to process. The runs inherit this
+process's environment, so prefixing the command with the allocator settings below measures every
+run, baseline included, with freed memory kept (the command saved with the results names them):
+
+    MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 python benchmarks/throughput.py \
+        --runs a2c a2c_plus_native a2c_plus_native_pipelined network_only --n-envs 8 16 --threads 2 \
+        --output docs/benchmarks/native_atari_malloc
 """
 
 import argparse
 import csv
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -30,13 +42,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+from gymnasium import spaces
+from stable_baselines3.common.vec_env import VecEnv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import RESULTS_DIR, PeakMemory, environment_info, zoo_experiment  # noqa: E402
 
-TRAINING_RUNS = ("a2c", "a2c_plus", "a2c_plus_native", "a2c_plus_native_pipelined")
+TRAINING_RUNS = ("a2c", "a2c_plus", "a2c_plus_native", "a2c_plus_native_pipelined", "network_only")
 ENV_RUNS = ("env_only", "env_only_native", "env_only_raw")
+ALLOCATOR_VARIABLES = ("MALLOC_", "GLIBC_TUNABLES", "LD_PRELOAD")
 FIELDS = [
     "env",
     "n_envs",
@@ -66,6 +81,46 @@ class _Timer:
                 self.seconds += time.perf_counter() - start
 
         return timed
+
+
+class ConstantObservationVecEnv(VecEnv):
+    """
+    One fixed random frame stack for every game at every step, no reward, no episode end: what
+    training costs when making observations costs nothing (SB3's ``FakeImageEnv`` samples a new
+    image per game and step, which is not free).
+    """
+
+    def __init__(self, num_envs: int, observation_space: spaces.Box, action_space: spaces.Space) -> None:
+        super().__init__(num_envs, observation_space, action_space)
+        rng = np.random.default_rng(0)
+        shape = (num_envs, *observation_space.shape)
+        self._obs = rng.integers(0, 256, shape, dtype=np.uint8)
+
+    def reset(self) -> np.ndarray:
+        return self._obs.copy()
+
+    def step_async(self, actions: np.ndarray) -> None:
+        pass
+
+    def step_wait(self):
+        # A copy, as a real env returns fresh arrays that the rollout buffer keeps
+        infos: list[dict] = [{} for _ in range(self.num_envs)]
+        return self._obs.copy(), np.zeros(self.num_envs, dtype=np.float32), np.zeros(self.num_envs, dtype=bool), infos
+
+    def close(self) -> None:
+        pass
+
+    def get_attr(self, attr_name: str, indices=None) -> list:
+        return [None] * len(self._get_indices(indices))
+
+    def set_attr(self, attr_name: str, value, indices=None) -> None:
+        pass
+
+    def env_method(self, method_name: str, *method_args, indices=None, **method_kwargs) -> list:
+        return [None] * len(self._get_indices(indices))
+
+    def env_is_wrapped(self, wrapper_class, indices=None) -> list[bool]:
+        return [False] * len(self._get_indices(indices))
 
 
 def _environment(run: str, env_id: str, n_envs: int):
@@ -107,13 +162,16 @@ def measure(run: str, env_id: str, n_envs: int, threads: int, steps: int, warmup
     else:
         algo = "a2c" if run == "a2c" else "a2c_plus"
         hyperparams: dict = {"n_envs": n_envs}
-        if run.startswith("a2c_plus_native"):
+        if run.startswith("a2c_plus_native") or run == "network_only":  # network_only: builds its model quickest
             hyperparams["native_atari"] = True
             hyperparams["native_atari_groups"] = 2 if run == "a2c_plus_native_pipelined" else 1
         with tempfile.TemporaryDirectory() as log_folder:
             _, model = zoo_experiment(
                 algo, env_id, seed=0, n_timesteps=steps, log_folder=log_folder, hyperparams=hyperparams, vec_env="subproc"
             )
+            if run == "network_only":
+                model.get_env().close()  # type: ignore[union-attr]
+                model.set_env(ConstantObservationVecEnv(n_envs, model.observation_space, model.action_space))
             env = model.get_env()
             assert env is not None
             model.learn(warmup)  # process and allocator warm-up, first BatchNorm updates: not timed
@@ -231,7 +289,9 @@ def main() -> None:
         writer = csv.DictWriter(file, fieldnames=FIELDS)
         writer.writeheader()
         writer.writerows({key: row[key] for key in FIELDS} for row in rows)
-    command = " ".join(["python", "benchmarks/throughput.py", *sys.argv[1:]])
+    # The allocator settings reach every run (the workers inherit them) and change their speed
+    allocator = [f"{key}={value}" for key, value in sorted(os.environ.items()) if key.startswith(ALLOCATOR_VARIABLES)]
+    command = " ".join([*allocator, "python", "benchmarks/throughput.py", *sys.argv[1:]])
     Path(f"{args.output}.json").write_text(
         json.dumps({"command": command, "environment": environment_info()}, indent=2) + "\n"
     )

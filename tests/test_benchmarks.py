@@ -21,7 +21,7 @@ def _report(results: Path) -> str:
 
 def test_throughput_and_report(tmp_path):
     # One run of each code path: training on SubprocVecEnv and on AtariVecEnv, both env-only kinds
-    runs = ["a2c", "a2c_plus_native", "a2c_plus_native_pipelined", "env_only_native", "env_only_raw"]
+    runs = ["a2c", "a2c_plus_native", "a2c_plus_native_pipelined", "network_only", "env_only_native", "env_only_raw"]
     output = run(
         [str(BENCHMARKS / "throughput.py"), "--n-envs", "2", "--threads", "1", "--pairs", "1", "--steps", "200"]
         + ["--warmup", "0", "--runs", *runs, "--output", str(tmp_path / "native_atari")],
@@ -32,21 +32,31 @@ def test_throughput_and_report(tmp_path):
     rows = _rows(tmp_path / "native_atari.csv")
     assert sorted(row["run"] for row in rows) == sorted(runs)
     assert all(float(row["steps_per_second"]) > 0 for row in rows)
+    # network_only trains on observations that cost nothing to make: next to no time in env.step
+    (free,) = (row for row in rows if row["run"] == "network_only")
+    assert float(free["env_seconds"]) < 0.1 * float(free["seconds"]) and float(free["update_seconds"]) > 0
     assert json.loads((tmp_path / "native_atari.json").read_text())["command"].startswith("python benchmarks/throughput.py")
 
     report = _report(tmp_path)
     assert "### Native Atari backend (SpaceInvaders)" in report and "## 4. Targets" in report
+    assert "| A2CPlus on the native backend (one group) / A2C on SubprocVecEnv >= 1.5 (2 envs, 1 threads) | " in report
+    assert "(emulation free: " in report.split("## 4. Targets")[1]
     # The overhead target is read from its own, longer measurement only
     assert "| native adapter overhead vs raw ale_py < 10% | not run yet: " in report
 
     adapter = ["--n-envs", "2", "--threads", "1", "--pairs", "1", "--steps", "200", "--runs", "env_only_native"]
     adapter += ["env_only_raw", "--output", str(tmp_path / "native_adapter")]
-    output = run([str(BENCHMARKS / "throughput.py"), *adapter], tmp_path)
+    # Allocator settings change the speed of every run: the saved command names them
+    output = run([str(BENCHMARKS / "throughput.py"), *adapter], tmp_path, env={"MALLOC_TRIM_THRESHOLD_": "4294967296"})
     assert "adapter overhead vs raw ale_py" in output and "Where the time goes" not in output
+    command = json.loads((tmp_path / "native_adapter.json").read_text())["command"]
+    assert command.startswith("MALLOC_TRIM_THRESHOLD_=4294967296 python benchmarks/throughput.py --n-envs 2")
     report = _report(tmp_path)
     assert "| native adapter overhead vs raw ale_py < 10% (2 envs) | " in report
     adapter_section = report.split("the adapter's overhead over ale_py")[1].split("###")[0]
     assert "| 2 | 1 |" in adapter_section and "Where the time goes" not in adapter_section
+    assert "Command: `MALLOC_TRIM_THRESHOLD_=4294967296 python benchmarks/throughput.py" in adapter_section
+    assert "with malloc keeping freed memory (SpaceInvaders)\n\n*Not run yet: `MALLOC_MMAP_THRESHOLD_=" in report
 
 
 def test_learning(tmp_path):
