@@ -122,6 +122,11 @@ NOTES = {
         "average of ~117 from one run, comparable to the last-100-episodes column; it ran in TensorFlow on "
         "LunarLander-v2 and clipped each gradient tensor to norm 0.5, where A2CPlus clips the global norm."
     ),
+    "spaceinvaders": (
+        "`a2c`: SB3's A2C with the zoo's `a2c.yml`; `a2c_plus`: A2CPlus with `hyperparams/a2c_plus.yml`; "
+        "`a2c_plus_batch_stats`: the same with BatchNorm batch statistics during rollouts "
+        "(`rollout_batch_norm='batch'`), the candidate default from the short Atari ablation."
+    ),
     "cartpole": "`a2c`: SB3's A2C with the zoo's `a2c.yml`; `a2c_plus`: A2CPlus with `hyperparams/a2c_plus.yml`.",
     "ablation_lunarlander": (
         "`a2c_plus`: the LunarLander-v3 entry of `hyperparams/a2c_plus.yml` (GAE, lambda 0.994); each other row "
