@@ -8,6 +8,8 @@ RL Zoo settings (a2c.yml / a2c_plus.yml), several seeds, models built by the zoo
 
 Every (experiment, config, seed) runs in its own process and appends one row to
 docs/benchmarks/<experiment>.csv; runs already there are skipped, so a command can be resumed.
+After a change of defaults, ``--rerun`` runs the selected configs and seeds again; each new row
+replaces the old one only once its run has finished.
 Learning curves (mean and std over seeds) go to docs/benchmarks/<experiment>.png, the binned
 per-seed curves they are drawn from to docs/benchmarks/<experiment>_curves.csv.
 """
@@ -391,6 +393,17 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(file))
 
 
+def _write_row(path: Path, row: dict[str, Any]) -> None:
+    """Add ``row`` to the results, in place of an earlier row of the same config and seed."""
+    rows = [old for old in _read_rows(path) if (old["config"], old["seed"]) != (row["config"], str(row["seed"]))]
+    partial = path.with_suffix(".csv.partial")
+    with open(partial, "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows([*rows, row])
+    partial.replace(path)  # atomic: an interrupted write leaves the old results whole
+
+
 def _record_command(meta_path: Path, command: str) -> None:
     """Add ``command`` to the commands that wrote rows of an experiment (resumed, or a config at a time)."""
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
@@ -406,6 +419,7 @@ def main() -> None:
     parser.add_argument("--list", action="store_true", help="list the experiments and their configurations")
     parser.add_argument("--configs", nargs="+", help="only these configurations")
     parser.add_argument("--seeds", type=int, nargs="+", help="only these seeds")
+    parser.add_argument("--rerun", action="store_true", help="run the selected configs and seeds again, replacing their rows")
     parser.add_argument("--n-timesteps", type=int, help="override the experiments' budget")
     parser.add_argument("--jobs", type=int, default=1, help="runs at a time (each is one process)")
     parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR)
@@ -434,6 +448,8 @@ def main() -> None:
         n_timesteps = args.n_timesteps or experiment.n_timesteps
         results_path = args.output_dir / f"{name}.csv"
         done = {(row["config"], int(row["seed"])) for row in _read_rows(results_path) if int(row["n_timesteps"]) > 0}
+        if args.rerun:
+            done = set()
         todo = [
             (config_name, seed)
             for seed in (args.seeds or experiment.seeds)
@@ -460,12 +476,7 @@ def main() -> None:
                     print(f"{name} {config_name} seed {seed} FAILED:\n{output[-3000:]}", flush=True)
                     continue
                 row = json.loads(output.strip().splitlines()[-1])
-                new_file = not results_path.exists()
-                with open(results_path, "a", newline="") as file:
-                    writer = csv.DictWriter(file, fieldnames=FIELDS)
-                    if new_file:
-                        writer.writeheader()
-                    writer.writerow({key: row.get(key, "") for key in FIELDS})
+                _write_row(results_path, {key: row.get(key, "") for key in FIELDS})
                 print(f"{name} {config_name} seed {seed}: eval {row['eval_mean']:.1f}, {row['fps']} steps/s", flush=True)
                 _record_command(args.output_dir / f"{name}.json", command)
 

@@ -72,6 +72,16 @@ def test_learning(tmp_path):
         (command,) = json.loads((tmp_path / f"{name}.json").read_text())["commands"]
         assert command.startswith("python benchmarks/learning.py lunarlander cartpole --configs a2c_plus --seeds 0")
 
+    # After a change of defaults: the same config and seed again, in place of the old row
+    rerun = ["lunarlander", "--configs", "a2c_plus", "--seeds", "0", "--n-timesteps", "1000", "--rerun"]
+    run(
+        [str(BENCHMARKS / "learning.py"), *rerun, "--output-dir", str(tmp_path), "--runs-dir", str(tmp_path / "runs")],
+        tmp_path,
+    )
+    (new_row,) = _rows(tmp_path / "lunarlander.csv")
+    assert new_row["config"] == "a2c_plus" and new_row["log_dir"] != row["log_dir"]
+    assert not list(tmp_path.glob("*.partial"))
+
 
 def test_startup(tmp_path):
     run([str(BENCHMARKS / "startup.py"), "--runs", "2", "--output", str(tmp_path / "startup.json")], tmp_path)
