@@ -72,6 +72,7 @@ NOTEBOOK_LUNAR_LANDER = Config(
     # gradient tensor to norm 0.5; here the global norm is clipped to 0.5, as in SB3.
     "a2c_plus",
     hyperparams=dict(
+        normalize=False,
         n_envs=8,
         n_steps=5,
         gamma=0.995,
@@ -88,8 +89,10 @@ NOTEBOOK_LUNAR_LANDER = Config(
 
 # The best trials of the zoo's Optuna study of A2CPlus on LunarLander-v3 (500k steps per trial;
 # benchmarks/runs/tune_lunarlander.db, see docs/benchmarks.md), as the A2CPlus converter writes them.
-# One unseeded evaluation ranks a trial, so the candidates are validated over seeds.
+# One unseeded evaluation ranks a trial, so the candidates are validated over seeds. The study ran
+# without VecNormalize: `normalize=False` keeps these runs what they were when the yml entry has it.
 TRIAL_48 = dict(
+    normalize=False,
     gamma=0.995,
     learning_rate="lin_0.00083",
     advantage_estimator="nstep",
@@ -103,6 +106,7 @@ LUNAR_LANDER_TRIALS = {
     "trial_21": Config(
         "a2c_plus",
         dict(
+            normalize=False,
             gamma=0.99703,
             learning_rate="lin_0.0026797",
             advantage_estimator="nstep",
@@ -119,6 +123,7 @@ LUNAR_LANDER_TRIALS = {
     "trial_65": Config(
         "a2c_plus",
         dict(
+            normalize=False,
             gamma=0.99663,
             learning_rate="lin_0.00094005",
             advantage_estimator="gae",
