@@ -64,6 +64,11 @@ def _atari(env_id: str, n_timesteps: int, seeds: tuple[int, ...], configs: dict[
     return Experiment(env_id, n_timesteps, seeds, configs, evaluation="atari", eval_episodes=30, threads=2, vec_env="subproc")
 
 
+def _lunar_lander(seeds: tuple[int, ...], configs: dict[str, Config]) -> Experiment:
+    """A LunarLander-v3 experiment at the issue's budget, the final model scored on deterministic actions."""
+    return Experiment("LunarLander-v3", 500_000, seeds, configs, evaluation="deterministic", curve_window=50)
+
+
 NOTEBOOK_LUNAR_LANDER = Config(
     # The reference TensorFlow notebook (shared/seeds/004): 8 envs, 5-step rollouts, a shared
     # 64-64 tanh network, gamma 0.995, GAE lambda 1 (= n-step), value coef 0.25, entropy 1e-5,
@@ -165,30 +170,11 @@ ATARI_ABLATIONS = {
 CONTENDERS = {"a2c_plus": Config("a2c_plus"), "a2c": Config("a2c")}
 
 EXPERIMENTS = {
-    "lunarlander": Experiment(
-        "LunarLander-v3",
-        500_000,
-        seeds=(0, 1, 2, 3, 4),
-        configs={"a2c_plus": Config("a2c_plus"), "a2c": Config("a2c"), "a2c_plus_notebook": NOTEBOOK_LUNAR_LANDER},
-        evaluation="deterministic",
-        curve_window=50,
+    "lunarlander": _lunar_lander(
+        (0, 1, 2, 3, 4), {"a2c_plus": Config("a2c_plus"), "a2c": Config("a2c"), "a2c_plus_notebook": NOTEBOOK_LUNAR_LANDER}
     ),
-    "lunarlander_candidates": Experiment(
-        "LunarLander-v3",
-        500_000,
-        seeds=(0, 1, 2),
-        configs=LUNAR_LANDER_TRIALS,
-        evaluation="deterministic",
-        curve_window=50,
-    ),
-    "lunarlander_normalized": Experiment(
-        "LunarLander-v3",
-        500_000,
-        seeds=(0, 1, 2, 3, 4),
-        configs=LUNAR_LANDER_NORMALIZED,
-        evaluation="deterministic",
-        curve_window=50,
-    ),
+    "lunarlander_candidates": _lunar_lander((0, 1, 2), LUNAR_LANDER_TRIALS),
+    "lunarlander_normalized": _lunar_lander((0, 1, 2, 3, 4), LUNAR_LANDER_NORMALIZED),
     "cartpole": Experiment(
         "CartPole-v1",
         500_000,
@@ -207,18 +193,14 @@ EXPERIMENTS = {
         {**CONTENDERS, "a2c_plus_batch_stats": ATARI_ABLATIONS["batch_norm_batch_stats"]},
     ),
     "breakout": _atari("BreakoutNoFrameskip-v4", 500_000, (0, 1, 2), CONTENDERS),
-    "ablation_lunarlander": Experiment(
-        "LunarLander-v3",
-        500_000,
-        seeds=(0, 1, 2),
-        configs={
+    "ablation_lunarlander": _lunar_lander(
+        (0, 1, 2),
+        {
             "a2c_plus": Config("a2c_plus"),
             "shared_heads": Config("a2c_plus", {"policy_kwargs": "dict(head_layout='shared')"}),
             "gae_0.95": Config("a2c_plus", {"advantage_estimator": "gae", "gae_lambda": 0.95}),
             "nstep": Config("a2c_plus", {"advantage_estimator": "nstep"}),
         },
-        evaluation="deterministic",
-        curve_window=50,
     ),
     "ablation_atari": _atari("SpaceInvadersNoFrameskip-v4", 300_000, (0, 1), ATARI_ABLATIONS),
 }
