@@ -145,12 +145,13 @@ LUNAR_LANDER_TRIALS = {
 # Trial 65 with VecNormalize (observations and rewards, as the zoo's `normalize: true`) and a longer
 # horizon: a scratch screen over two seeds put these three above trial 65, so they get five seeds.
 NORMALIZED = {**LUNAR_LANDER_TRIALS["trial_65"].hyperparams, "normalize": True, "gamma": 0.999, "gae_lambda": 0.98}
+NORMALIZED_LR = {**NORMALIZED, "learning_rate": "lin_1.5e-3"}
 LUNAR_LANDER_NORMALIZED = {
     "normalized": Config("a2c_plus", NORMALIZED),
-    "normalized_lr_1.5e-3": Config("a2c_plus", {**NORMALIZED, "learning_rate": "lin_1.5e-3"}),
+    "normalized_lr_1.5e-3": Config("a2c_plus", NORMALIZED_LR),
     "normalized_ent_1e-3": Config("a2c_plus", {**NORMALIZED, "ent_coef": 1e-3}),
     # The LunarLander ablation's best row on the entry above (183.4 median over seeds 0-2)
-    "normalized_lr_1.5e-3_gae_0.95": Config("a2c_plus", {**NORMALIZED, "learning_rate": "lin_1.5e-3", "gae_lambda": 0.95}),
+    "normalized_lr_1.5e-3_gae_0.95": Config("a2c_plus", {**NORMALIZED_LR, "gae_lambda": 0.95}),
 }
 
 # policy_kwargs replaces the atari entry's whole string, so each change keeps its TF-like RMSprop
@@ -436,9 +437,8 @@ def main() -> None:
         experiment = EXPERIMENTS[name]
         n_timesteps = args.n_timesteps or experiment.n_timesteps
         results_path = args.output_dir / f"{name}.csv"
-        done = {(row["config"], int(row["seed"])) for row in _read_rows(results_path) if int(row["n_timesteps"]) > 0}
-        if args.rerun:
-            done = set()
+        rows = [] if args.rerun else _read_rows(results_path)
+        done = {(row["config"], int(row["seed"])) for row in rows if int(row["n_timesteps"]) > 0}
         todo = [
             (config_name, seed)
             for seed in (args.seeds or experiment.seeds)

@@ -107,12 +107,20 @@ def learning_table(name: str) -> tuple[str, dict[str, dict[str, float]]]:
             "train": statistics.mean(train),
             "seeds": len(group),
         }
-    missing = [config for config in experiment.configs if config not in summary]
-    missing += [f"seed {seed}" for seed in experiment.seeds if seed not in {row["seed"] for row in rows}]
+    done = {(row["config"], row["seed"]) for row in rows}
+    missing = []
+    for config in experiment.configs:
+        seeds = [str(seed) for seed in experiment.seeds if (config, seed) not in done]
+        if len(seeds) == len(experiment.seeds):
+            missing.append(config)
+        elif seeds:
+            missing.append(f"{config} seed{'s' * (len(seeds) > 1)} {', '.join(seeds)}")
     if missing:
         lines.append(f"\n*Not run yet: {', '.join(missing)} (`python benchmarks/learning.py {name}` resumes).*")
     return "\n".join(lines), summary
 
+
+CONTENDERS_NOTE = "`a2c`: SB3's A2C with the zoo's `a2c.yml`; `a2c_plus`: A2CPlus with `hyperparams/a2c_plus.yml`"
 
 # What the configs of an experiment are, where the table alone does not say it
 NOTES = {
@@ -123,11 +131,11 @@ NOTES = {
         "LunarLander-v2 and clipped each gradient tensor to norm 0.5, where A2CPlus clips the global norm."
     ),
     "spaceinvaders": (
-        "`a2c`: SB3's A2C with the zoo's `a2c.yml`; `a2c_plus`: A2CPlus with `hyperparams/a2c_plus.yml`; "
-        "`a2c_plus_batch_stats`: the same with BatchNorm batch statistics during rollouts "
+        f"{CONTENDERS_NOTE}; `a2c_plus_batch_stats`: the same with BatchNorm batch statistics during rollouts "
         "(`rollout_batch_norm='batch'`), the candidate default from the short Atari ablation."
     ),
-    "cartpole": "`a2c`: SB3's A2C with the zoo's `a2c.yml`; `a2c_plus`: A2CPlus with `hyperparams/a2c_plus.yml`.",
+    "breakout": f"{CONTENDERS_NOTE}.",
+    "cartpole": f"{CONTENDERS_NOTE}.",
     "lunarlander_normalized": (
         "Each config is trial 65 with the zoo's `normalize: true` (VecNormalize of observations and rewards; the "
         "evaluation uses the training statistics), gamma 0.999 and GAE lambda 0.98; `normalized_lr_1.5e-3` "
