@@ -159,6 +159,43 @@ LUNAR_LANDER_NORMALIZED = {
     ),
 }
 
+# The best new trials of the second study, around the entry above (`bash benchmarks/tune_lunarlander.sh
+# normalized`): VecNormalize comes from the entry; the zoo gives it each config's own gamma.
+STUDY_NORMALIZED_TRIALS = {
+    "trial_4": Config(
+        "a2c_plus",
+        dict(
+            n_steps=8,
+            gamma=0.99937,
+            learning_rate="lin_2.9175e-05",
+            advantage_estimator="gae",
+            gae_lambda=0.99617,
+            ent_coef=1.2279e-05,
+            vf_coef=0.24248,
+            max_grad_norm=3.5667,
+            normalize_advantage=True,
+            policy_kwargs="dict(net_arch=dict(pi=[128, 128], vf=[128, 128]), activation_fn=nn.Tanh, "
+            "optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(alpha=0.99, eps=1e-5))",
+        ),
+    ),
+    "trial_13": Config(
+        "a2c_plus",
+        dict(
+            n_steps=8,
+            gamma=0.99871,
+            learning_rate="lin_2.4545e-05",
+            advantage_estimator="gae",
+            gae_lambda=0.99872,
+            ent_coef=1.8624e-06,
+            vf_coef=0.41290,
+            max_grad_norm=3.6876,
+            normalize_advantage=True,
+            policy_kwargs="dict(net_arch=dict(pi=[512, 512], vf=[512, 512]), activation_fn=nn.Tanh, "
+            "optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(alpha=0.99, eps=1e-5))",
+        ),
+    ),
+}
+
 # policy_kwargs replaces the atari entry's whole string, so each change keeps its TF-like RMSprop
 ATARI_OPTIMIZER = "optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(eps=1e-5)"
 ATARI_ABLATIONS = {
@@ -181,6 +218,7 @@ EXPERIMENTS = {
     ),
     "lunarlander_candidates": _lunar_lander((0, 1, 2), LUNAR_LANDER_TRIALS),
     "lunarlander_normalized": _lunar_lander((0, 1, 2, 3, 4), LUNAR_LANDER_NORMALIZED),
+    "lunarlander_normalized_candidates": _lunar_lander((0, 1, 2, 3, 4), STUDY_NORMALIZED_TRIALS),
     "cartpole": Experiment(
         "CartPole-v1",
         500_000,
