@@ -94,10 +94,12 @@ NOTEBOOK_LUNAR_LANDER = Config(
 
 # The best trials of the zoo's Optuna study of A2CPlus on LunarLander-v3 (500k steps per trial;
 # benchmarks/runs/tune_lunarlander.db, see docs/benchmarks.md), as the A2CPlus converter writes them.
-# One unseeded evaluation ranks a trial, so the candidates are validated over seeds. The study ran
-# without VecNormalize: `normalize=False` keeps these runs what they were when the yml entry has it.
+# One unseeded evaluation ranks a trial, so the candidates are validated over seeds. These trials
+# ran without VecNormalize and with 5-step rollouts; both are pinned, so the runs stay what they were
+# whatever the yml entry sets.
 TRIAL_48 = dict(
     normalize=False,
+    n_steps=5,
     gamma=0.995,
     learning_rate="lin_0.00083",
     advantage_estimator="nstep",
@@ -112,6 +114,7 @@ LUNAR_LANDER_TRIALS = {
         "a2c_plus",
         dict(
             normalize=False,
+            n_steps=5,
             gamma=0.99703,
             learning_rate="lin_0.0026797",
             advantage_estimator="nstep",
@@ -129,6 +132,7 @@ LUNAR_LANDER_TRIALS = {
         "a2c_plus",
         dict(
             normalize=False,
+            n_steps=5,
             gamma=0.99663,
             learning_rate="lin_0.00094005",
             advantage_estimator="gae",
@@ -196,6 +200,10 @@ STUDY_NORMALIZED_TRIALS = {
     ),
 }
 
+# Trial 13 is the LunarLander-v3 entry: its ablation shares the heads' hidden stack and keeps the rest
+ENTRY_SHARED_HEADS = STUDY_NORMALIZED_TRIALS["trial_13"].hyperparams["policy_kwargs"].removesuffix(")")
+ENTRY_SHARED_HEADS += ", head_layout='shared')"
+
 # policy_kwargs replaces the atari entry's whole string, so each change keeps its TF-like RMSprop
 ATARI_OPTIMIZER = "optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(eps=1e-5)"
 ATARI_ABLATIONS = {
@@ -241,7 +249,7 @@ EXPERIMENTS = {
         (0, 1, 2),
         {
             "a2c_plus": Config("a2c_plus"),
-            "shared_heads": Config("a2c_plus", {"policy_kwargs": "dict(head_layout='shared')"}),
+            "shared_heads": Config("a2c_plus", {"policy_kwargs": ENTRY_SHARED_HEADS}),
             "gae_0.95": Config("a2c_plus", {"advantage_estimator": "gae", "gae_lambda": 0.95}),
             "nstep": Config("a2c_plus", {"advantage_estimator": "nstep"}),
         },
