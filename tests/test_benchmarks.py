@@ -114,3 +114,16 @@ def test_report_calls_scores_below_random_play_inconclusive(tmp_path):
         assert row.endswith(f"| {verdict} |"), row
     # Seeds 0 and 1 of the experiment's three: the table names what each config lacks
     assert "*Not run yet: a2c_plus seed 2, a2c seed 2 (`python benchmarks/learning.py breakout` resumes).*" in report
+
+
+def test_report_lists_each_study_and_its_best_trials(tmp_path):
+    with open(tmp_path / "tune_lunarlander_normalized.csv", "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=["number", "value", "state"])
+        writer.writeheader()
+        writer.writerows([dict(number=0, value=-20.5, state="PRUNED"), dict(number=1, value=185.0, state="COMPLETE")])
+    report = _report(tmp_path)
+    second = report.split("### A second study, around the normalised entry")[1].split("###")[0]
+    assert "`bash benchmarks/tune_lunarlander.sh normalized` (all trials: " in second
+    assert "2 trials: 1 complete, 1 pruned, 0 failed" in second
+    assert second.index("| 1 | 185.0 |") < second.index("| 0 | -20.5 |")
+    assert "*Not run yet: `bash benchmarks/tune_lunarlander.sh first`.*" in report
