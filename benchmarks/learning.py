@@ -154,9 +154,9 @@ LUNAR_LANDER_NORMALIZED = {
     "normalized": Config("a2c_plus", NORMALIZED),
     "normalized_lr_1.5e-3": Config("a2c_plus", NORMALIZED_LR),
     "normalized_ent_1e-3": Config("a2c_plus", {**NORMALIZED, "ent_coef": 1e-3}),
-    # The LunarLander ablation's best row on the entry above (183.4 median over seeds 0-2)
+    # The LunarLander ablation's best row when it ran on the entry above (183.4 median over seeds 0-2)
     "normalized_lr_1.5e-3_gae_0.95": Config("a2c_plus", {**NORMALIZED_LR, "gae_lambda": 0.95}),
-    # The ablation's other lead on this entry (195.0 median over seeds 0-2): one hidden stack for both heads
+    # Its other lead then (195.0 median over seeds 0-2): one hidden stack for both heads
     "normalized_lr_1.5e-3_shared_heads": Config(
         "a2c_plus",
         {**NORMALIZED_LR, "policy_kwargs": "dict(net_arch=[64, 64], activation_fn=nn.Tanh, head_layout='shared')"},
