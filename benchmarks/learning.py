@@ -163,40 +163,37 @@ LUNAR_LANDER_NORMALIZED = {
     ),
 }
 
+
+def _study_normalized_trial(width: int, **hyperparams: Any) -> Config:
+    """What trials 4 and 13 share: 8-step GAE, normalised advantages, Tanh heads, TF-like RMSprop."""
+    policy_kwargs = f"dict(net_arch=dict(pi=[{width}, {width}], vf=[{width}, {width}]), activation_fn=nn.Tanh, "
+    policy_kwargs += "optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(alpha=0.99, eps=1e-5))"
+    return Config(
+        "a2c_plus",
+        dict(n_steps=8, advantage_estimator="gae", normalize_advantage=True, policy_kwargs=policy_kwargs, **hyperparams),
+    )
+
+
 # The best new trials of the second study, around the entry above (`bash benchmarks/tune_lunarlander.sh
 # normalized`): VecNormalize comes from the entry; the zoo gives it each config's own gamma.
 STUDY_NORMALIZED_TRIALS = {
-    "trial_4": Config(
-        "a2c_plus",
-        dict(
-            n_steps=8,
-            gamma=0.99937,
-            learning_rate="lin_2.9175e-05",
-            advantage_estimator="gae",
-            gae_lambda=0.99617,
-            ent_coef=1.2279e-05,
-            vf_coef=0.24248,
-            max_grad_norm=3.5667,
-            normalize_advantage=True,
-            policy_kwargs="dict(net_arch=dict(pi=[128, 128], vf=[128, 128]), activation_fn=nn.Tanh, "
-            "optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(alpha=0.99, eps=1e-5))",
-        ),
+    "trial_4": _study_normalized_trial(
+        128,
+        gamma=0.99937,
+        learning_rate="lin_2.9175e-05",
+        gae_lambda=0.99617,
+        ent_coef=1.2279e-05,
+        vf_coef=0.24248,
+        max_grad_norm=3.5667,
     ),
-    "trial_13": Config(
-        "a2c_plus",
-        dict(
-            n_steps=8,
-            gamma=0.99871,
-            learning_rate="lin_2.4545e-05",
-            advantage_estimator="gae",
-            gae_lambda=0.99872,
-            ent_coef=1.8624e-06,
-            vf_coef=0.41290,
-            max_grad_norm=3.6876,
-            normalize_advantage=True,
-            policy_kwargs="dict(net_arch=dict(pi=[512, 512], vf=[512, 512]), activation_fn=nn.Tanh, "
-            "optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(alpha=0.99, eps=1e-5))",
-        ),
+    "trial_13": _study_normalized_trial(
+        512,
+        gamma=0.99871,
+        learning_rate="lin_2.4545e-05",
+        gae_lambda=0.99872,
+        ent_coef=1.8624e-06,
+        vf_coef=0.41290,
+        max_grad_norm=3.6876,
     ),
 }
 
