@@ -26,12 +26,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import RESULTS_DIR, environment_info, zoo_experiment  # noqa: E402
 
 RUNS_DIR = Path(__file__).resolve().parent / "runs"
+A2C_PLUS_ENTRIES = yaml.safe_load((Path(__file__).resolve().parent.parent / "hyperparams" / "a2c_plus.yml").read_text())
 CURVE_BINS = 50
 
 
@@ -197,19 +199,22 @@ STUDY_NORMALIZED_TRIALS = {
     ),
 }
 
-# Trial 13 is the LunarLander-v3 entry: its ablation shares the heads' hidden stack and keeps the rest
-ENTRY_SHARED_HEADS = STUDY_NORMALIZED_TRIALS["trial_13"].hyperparams["policy_kwargs"].removesuffix(")")
-ENTRY_SHARED_HEADS += ", head_layout='shared')"
 
-# policy_kwargs replaces the atari entry's whole string, so each change keeps its TF-like RMSprop
-ATARI_OPTIMIZER = "optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(eps=1e-5)"
+def _entry_policy_kwargs(entry: str, change: str) -> str:
+    """
+    The ``policy_kwargs`` of an entry of ``hyperparams/a2c_plus.yml`` with one change added. A config's
+    ``policy_kwargs`` replaces the entry's whole string, so an ablation restates the rest of it.
+    """
+    return f"{A2C_PLUS_ENTRIES[entry]['policy_kwargs'].removesuffix(')')}, {change})"
+
+
 ATARI_ABLATIONS = {
     "a2c_plus": Config("a2c_plus"),
     "no_batch_norm": Config(
-        "a2c_plus", {"policy_kwargs": f"dict({ATARI_OPTIMIZER}, features_extractor_kwargs=dict(batch_norm=False))"}
+        "a2c_plus", {"policy_kwargs": _entry_policy_kwargs("atari", "features_extractor_kwargs=dict(batch_norm=False)")}
     ),
     "batch_norm_batch_stats": Config("a2c_plus", {"rollout_batch_norm": "batch"}),
-    "shared_heads": Config("a2c_plus", {"policy_kwargs": f"dict({ATARI_OPTIMIZER}, head_layout='shared')"}),
+    "shared_heads": Config("a2c_plus", {"policy_kwargs": _entry_policy_kwargs("atari", "head_layout='shared'")}),
     "gae_0.95": Config("a2c_plus", {"advantage_estimator": "gae", "gae_lambda": 0.95}),
     "torch_rmsprop": Config("a2c_plus", {"policy_kwargs": "dict()"}),
 }
@@ -246,7 +251,9 @@ EXPERIMENTS = {
         (0, 1, 2),
         {
             "a2c_plus": Config("a2c_plus"),
-            "shared_heads": Config("a2c_plus", {"policy_kwargs": ENTRY_SHARED_HEADS}),
+            "shared_heads": Config(
+                "a2c_plus", {"policy_kwargs": _entry_policy_kwargs("LunarLander-v3", "head_layout='shared'")}
+            ),
             "gae_0.95": Config("a2c_plus", {"advantage_estimator": "gae", "gae_lambda": 0.95}),
             "nstep": Config("a2c_plus", {"advantage_estimator": "nstep"}),
         },

@@ -125,7 +125,7 @@ CONTENDERS_NOTE = "`a2c`: SB3's A2C with the zoo's `a2c.yml`; `a2c_plus`: A2CPlu
 # What the configs of an experiment are, where the table alone does not say it
 NOTES = {
     "lunarlander": (
-        "`a2c`: SB3's A2C with the zoo's `a2c.yml`; `a2c_plus`: A2CPlus with `hyperparams/a2c_plus.yml` (tuned below); "
+        f"{CONTENDERS_NOTE} (tuned below); "
         "`a2c_plus_notebook`: the reference notebook's configuration run with A2CPlus. The notebook reports a training "
         "average of ~117 from one run, comparable to the last-100-episodes column; it ran in TensorFlow on "
         "LunarLander-v2 and clipped each gradient tensor to norm 0.5, where A2CPlus clips the global norm."

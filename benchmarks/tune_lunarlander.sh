@@ -18,7 +18,7 @@
 set -euo pipefail
 mkdir -p "$(dirname "$0")/runs"
 cd "$(dirname "$0")/runs"
-STORAGE=sqlite:///tune_lunarlander.db
+export STORAGE=sqlite:///tune_lunarlander.db  # the Python steps below read it too
 
 tune() {
     python -m rl_zoo3.train --algo a2c_plus --env LunarLander-v3 -optimize -n 500000 --n-evaluations 5 \
@@ -39,9 +39,11 @@ first_study() {
     local args=(--study-name lunarlander --hyperparams normalize:False -f tune_logs)
     two_workers tune_worker 1 "${args[@]}" --n-trials 24 --pruner median --n-startup-trials 10 --eval-episodes 10
     python - <<'EOF'
+import os
+
 import optuna
 
-study = optuna.load_study(study_name="lunarlander", storage="sqlite:///tune_lunarlander.db")
+study = optuna.load_study(study_name="lunarlander", storage=os.environ["STORAGE"])
 zoo_a2c = dict(  # rl_zoo3's a2c.yml for LunarLander, in the A2CPlus sampler's terms
     advantage_estimator="nstep", n_steps=5, one_minus_gamma=0.005, learning_rate=8.3e-4, lr_schedule="linear",
     ent_coef=1e-5, vf_coef=0.5, max_grad_norm=0.5, normalize_advantage=False, optimizer="rmsprop",
@@ -65,11 +67,12 @@ EOF
 
 normalized_study() {
     python - <<'EOF'
+import os
+
 import optuna
 
 study = optuna.create_study(
-    study_name="lunarlander_normalized", storage="sqlite:///tune_lunarlander.db", direction="maximize",
-    load_if_exists=True,
+    study_name="lunarlander_normalized", storage=os.environ["STORAGE"], direction="maximize", load_if_exists=True
 )
 entry = dict(  # that entry, in the sampler's terms
     advantage_estimator="gae", one_minus_gae_lambda=0.02, n_steps=5, one_minus_gamma=0.001, learning_rate=1.5e-3,
