@@ -43,6 +43,26 @@ def test_action_spaces(make_env, kwargs):
     assert model.env.action_space.contains(action[0])
 
 
+@pytest.mark.parametrize(
+    "policy, policy_kwargs",
+    [
+        ("CnnPolicy", {}),
+        ("CnnPolicy", dict(head_layout="shared", net_arch=[32])),
+        ("MlpPolicy", dict(share_features_extractor=False)),
+    ],
+)
+def test_rollout_values_are_the_critics_values_at_each_step(image_env, policy, policy_kwargs):
+    # The rollout computes them once, after its last step, from the critic inputs it kept
+    env = image_env if policy == "CnnPolicy" else DummyVecEnv([IdentityEnvBox] * 4)
+    model = A2CPlus(policy, env, n_steps=3, seed=0, policy_kwargs=policy_kwargs)
+    _, callback = model._setup_learn(total_timesteps=12, callback=None)
+    assert model.collect_rollouts(model.env, callback, model.rollout_buffer, n_rollout_steps=3)
+    buffer = model.rollout_buffer
+    with th.no_grad():
+        step_values = [model.policy(model.policy.obs_to_tensor(obs)[0])[1].flatten() for obs in buffer.observations]
+    np.testing.assert_allclose(buffer.values, th.stack(step_values).numpy(), rtol=1e-6, atol=1e-6)
+
+
 def test_logs_the_training_diagnostics(tmp_path):
     model = A2CPlus("MlpPolicy", "CartPole-v1", n_steps=8, seed=0, tensorboard_log=str(tmp_path)).learn(64)
     values = model.logger.name_to_value

@@ -211,7 +211,7 @@ def test_dummy_vec_env_is_the_in_process_backend():
 
 def _greedy(model: A2CPlus) -> A2CPlus:
     """Sample the most probable action, so rollouts do not depend on the order of random draws."""
-    model.policy.forward = functools.partial(model.policy.forward, deterministic=True)
+    model.policy.act_deferring_values = functools.partial(model.policy.act_deferring_values, deterministic=True)
     return model
 
 
@@ -228,12 +228,14 @@ def test_pipelined_rollout_collects_what_the_sequential_one_does():
         # n_groups=1 takes SB3's sequential path (env.step); n_groups=2 steps each group on its own
         assert (step.call_count, step_group.call_count) == ((18, 18) if n_groups == 1 else (0, 36))
         buffer = model.rollout_buffer
-        buffers.append((buffer.observations.copy(), buffer.actions.copy(), buffer.rewards.copy(), buffer.returns.copy()))
+        buffers.append(tuple(part.copy() for part in (buffer.observations, buffer.actions, buffer.rewards)))
+        buffers[-1] += (buffer.values.copy(), buffer.returns.copy())
         env.close()
-    (obs_1, actions_1, rewards_1, returns_1), (obs_2, actions_2, rewards_2, returns_2) = buffers
+    (obs_1, actions_1, rewards_1, values_1, returns_1), (obs_2, actions_2, rewards_2, values_2, returns_2) = buffers
     np.testing.assert_array_equal(obs_1, obs_2)
     np.testing.assert_array_equal(actions_1, actions_2)
     np.testing.assert_array_equal(rewards_1, rewards_2)
+    np.testing.assert_allclose(values_1, values_2, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(returns_1, returns_2, rtol=1e-4, atol=1e-5)
 
 

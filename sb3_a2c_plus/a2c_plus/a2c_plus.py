@@ -209,7 +209,9 @@ class A2CPlus(OnPolicyAlgorithm):
         Collect experiences using the current policy and fill a ``RolloutBuffer``, then compute
         returns and advantages with ``advantage_estimator``. As in SB3, with these changes:
         BatchNorm follows ``rollout_batch_norm``, forward passes run in inference mode, the
-        bootstrap values of time-limit truncations are computed in one batch, and on an
+        critic's values are computed once for the whole rollout after its last step (each step
+        keeps the critic's input; callbacks see no ``values`` and the buffer's values are NaN
+        until then), the bootstrap values of time-limit truncations are computed in one batch, and on an
         :class:`~sb3_a2c_plus.envs.AtariVecEnv` with several groups of games the emulation of one
         group overlaps the forward pass of the next (see ``_collect_pipelined``).
 
@@ -238,12 +240,15 @@ class A2CPlus(OnPolicyAlgorithm):
             and not self.use_sde
         )
         collect = self._collect_pipelined if pipelined else self._collect_sequential
-        if not collect(env, callback, rollout_buffer, n_rollout_steps):
+        critic_inputs: list[th.Tensor] = []
+        if not collect(env, callback, rollout_buffer, n_rollout_steps, critic_inputs):
             return False
 
         with th.inference_mode():
+            values = self.policy.values_from_critic_input(th.cat(critic_inputs))
             # Compute value for the last timestep
             last_values = self.policy.predict_values(obs_as_tensor(self._last_obs, self.device))  # type: ignore[arg-type]
+        rollout_buffer.values[:] = values.cpu().numpy().reshape(rollout_buffer.values.shape)
 
         rollout_buffer.advantages[:], rollout_buffer.returns[:] = estimate_returns(
             self.advantage_estimator,
@@ -263,22 +268,31 @@ class A2CPlus(OnPolicyAlgorithm):
         return True
 
     def _collect_sequential(
-        self, env: VecEnv, callback: BaseCallback, rollout_buffer: RolloutBuffer, n_rollout_steps: int
+        self,
+        env: VecEnv,
+        callback: BaseCallback,
+        rollout_buffer: RolloutBuffer,
+        n_rollout_steps: int,
+        critic_inputs: list[th.Tensor],
     ) -> bool:
         for n_steps in range(n_rollout_steps):
             if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
                 # Sample a new noise matrix
                 self.policy.reset_noise(env.num_envs)
-            actions, clipped_actions, values, log_probs = self._act(self._last_obs)  # type: ignore[arg-type]
+            actions, clipped_actions, critic_input, log_probs = self._act(self._last_obs)  # type: ignore[arg-type]
             new_obs, rewards, dones, infos = env.step(clipped_actions)
-            if not self._record_step(
-                env, callback, rollout_buffer, actions, values, log_probs, new_obs, rewards, dones, infos
-            ):
+            if not self._record_step(env, callback, rollout_buffer, actions, log_probs, new_obs, rewards, dones, infos):
                 return False
+            critic_inputs.append(critic_input)
         return True
 
     def _collect_pipelined(
-        self, env: AtariVecEnv, callback: BaseCallback, rollout_buffer: RolloutBuffer, n_rollout_steps: int
+        self,
+        env: AtariVecEnv,
+        callback: BaseCallback,
+        rollout_buffer: RolloutBuffer,
+        n_rollout_steps: int,
+        critic_inputs: list[th.Tensor],
     ) -> bool:
         """
         The sequential rollout, reordered: each group of games is sent its actions as soon as they
@@ -288,18 +302,19 @@ class A2CPlus(OnPolicyAlgorithm):
         random actions are drawn in another order).
         """
         n_envs, groups = env.num_envs, env.group_slices
-        actions = np.empty(n_envs, dtype=np.int64)
-        values, log_probs = th.empty(n_envs, 1), th.empty(n_envs)
+        actions, log_probs = np.empty(n_envs, dtype=np.int64), th.empty(n_envs)
+        group_critic_inputs: list[th.Tensor] = [th.empty(0)] * len(groups)
 
         def act(group: int, group_obs: np.ndarray) -> None:
             indices = groups[group]
-            actions[indices], _, values[indices], log_probs[indices] = self._act(group_obs)
+            actions[indices], _, group_critic_inputs[group], log_probs[indices] = self._act(group_obs)
             env.step_group_async(group, actions[indices])
 
         for group, indices in enumerate(groups):
             act(group, self._last_obs[indices])  # type: ignore[index]
         for n_steps in range(n_rollout_steps):
-            step_actions, step_values, step_log_probs = actions.copy(), values.clone(), log_probs.clone()
+            step_actions, step_log_probs = actions.copy(), log_probs.clone()
+            step_critic_input = th.cat(group_critic_inputs)  # groups are consecutive slices of the envs
             new_obs = np.empty_like(self._last_obs)
             rewards, dones = np.empty(n_envs, dtype=np.float32), np.empty(n_envs, dtype=bool)
             infos: list[dict[str, Any]] = [{} for _ in range(n_envs)]
@@ -308,7 +323,7 @@ class A2CPlus(OnPolicyAlgorithm):
                 if n_steps < n_rollout_steps - 1:
                     act(group, new_obs[indices])  # emulated while the other groups finish this step
             if not self._record_step(
-                env, callback, rollout_buffer, step_actions, step_values, step_log_probs, new_obs, rewards, dones, infos
+                env, callback, rollout_buffer, step_actions, step_log_probs, new_obs, rewards, dones, infos
             ):
                 # Wait for the steps under way and continue from them next time: the games and the
                 # last observation agree (their transitions are dropped, as training stops here)
@@ -317,12 +332,13 @@ class A2CPlus(OnPolicyAlgorithm):
                         new_obs[indices], _, dones[indices], _ = env.step_group_wait(group)
                 self._last_obs, self._last_episode_starts = new_obs, dones
                 return False
+            critic_inputs.append(step_critic_input)
         return True
 
     def _act(self, obs: np.ndarray | dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, th.Tensor, th.Tensor]:
-        """Actions as sampled and as sent to the env (clipped or unscaled), values and log-probabilities."""
+        """Actions as sampled and as sent to the env (clipped or unscaled), critic inputs and log-probabilities."""
         with th.inference_mode():
-            actions, values, log_probs = self.policy(obs_as_tensor(obs, self.device))
+            actions, log_probs, critic_input = self.policy.act_deferring_values(obs_as_tensor(obs, self.device))
         actions = actions.cpu().numpy()
         clipped_actions = actions
         if isinstance(self.action_space, spaces.Box):
@@ -332,7 +348,7 @@ class A2CPlus(OnPolicyAlgorithm):
             else:
                 # Clip the actions: they come from an unbounded Gaussian
                 clipped_actions = np.clip(actions, self.action_space.low, self.action_space.high)
-        return actions, clipped_actions, values, log_probs
+        return actions, clipped_actions, critic_input, log_probs
 
     def _record_step(
         self,
@@ -340,14 +356,16 @@ class A2CPlus(OnPolicyAlgorithm):
         callback: BaseCallback,
         rollout_buffer: RolloutBuffer,
         actions: np.ndarray,
-        values: th.Tensor,
         log_probs: th.Tensor,
         new_obs: np.ndarray,
         rewards: np.ndarray,
         dones: np.ndarray,
         infos: list[dict[str, Any]],
     ) -> bool:
-        """Count the step, run the callbacks and store the transition; False if a callback stops training."""
+        """
+        Count the step, run the callbacks and store the transition with NaN values (``collect_rollouts``
+        fills them in); False if a callback stops training.
+        """
         self.num_timesteps += env.num_envs
 
         # Give access to local variables
@@ -368,7 +386,7 @@ class A2CPlus(OnPolicyAlgorithm):
             actions,
             rewards,
             self._last_episode_starts,  # type: ignore[arg-type]
-            values,
+            th.full((env.num_envs,), th.nan),
             log_probs,
         )
         self._last_obs = new_obs  # type: ignore[assignment]

@@ -1,9 +1,10 @@
 from typing import Any
 
+import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, CombinedExtractor
-from stable_baselines3.common.type_aliases import Schedule
+from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
 from sb3_a2c_plus.common.torch_layers import BatchNormCNN, SharedMlpExtractor
@@ -71,6 +72,40 @@ class A2CPlusPolicy(ActorCriticPolicy):
         data = super()._get_constructor_parameters()
         data["head_layout"] = self.head_layout
         return data
+
+    @property
+    def _latent_is_critic_input(self) -> bool:
+        # Shared hidden layers over shared features: their output feeds the value layer too
+        return self.head_layout == "shared" and self.share_features_extractor
+
+    def act_deferring_values(self, obs: PyTorchObs, deterministic: bool = False) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
+        """
+        The actor's part of ``forward``, for rollouts: the critic's hidden layers run later, once
+        over the whole rollout (:meth:`values_from_critic_input`), so that their weights are read
+        once per rollout rather than once per step.
+
+        :param obs: Observation
+        :param deterministic: Whether to sample or use deterministic actions
+        :return: actions, their log-probabilities, and the critic's input for these observations
+        """
+        features = self.extract_features(obs)
+        pi_features, vf_features = (features, features) if self.share_features_extractor else features
+        latent_pi = self.mlp_extractor.forward_actor(pi_features)
+        distribution = self._get_action_dist_from_latent(latent_pi)
+        actions = distribution.get_actions(deterministic=deterministic)
+        log_prob = distribution.log_prob(actions)
+        critic_input = latent_pi if self._latent_is_critic_input else vf_features
+        return actions.reshape((-1, *self.action_space.shape)), log_prob, critic_input  # type: ignore[misc]
+
+    def values_from_critic_input(self, critic_input: th.Tensor) -> th.Tensor:
+        """
+        The values that ``forward`` returns, from the critic's input of :meth:`act_deferring_values`.
+
+        :param critic_input: one or more batches of critic inputs, concatenated
+        :return: the estimated values
+        """
+        latent_vf = critic_input if self._latent_is_critic_input else self.mlp_extractor.forward_critic(critic_input)
+        return self.value_net(latent_vf)
 
 
 class CnnPolicy(A2CPlusPolicy):
