@@ -4,6 +4,7 @@ import argparse
 import contextlib
 import io
 import platform
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -15,7 +16,10 @@ import torch as th
 from rl_zoo3.exp_manager import ExperimentManager
 from stable_baselines3.common.base_class import BaseAlgorithm
 
-RESULTS_DIR = Path(__file__).resolve().parent.parent / "docs" / "benchmarks"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = REPO_ROOT / "docs" / "benchmarks"
+# What a benchmark runs: a change to these (not to results or docs) makes a checkout "-dirty"
+CODE_PATHS = ("sb3_a2c_plus", "hyperparams", "benchmarks/*.py", "setup.cfg")
 
 
 def zoo_experiment(
@@ -82,8 +86,25 @@ class PeakMemory:
         self._thread.join()
 
 
+def source_commit() -> str:
+    """
+    The checkout's commit, with ``-dirty`` when its code has uncommitted changes, or ``unknown``
+    outside a git checkout: which code produced a figure.
+    """
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("-dirty" if dirty else "")
+
+
 def environment_info() -> dict[str, str]:
-    """What a reader needs to compare a figure: hardware and package versions."""
+    """What a reader needs to compare a figure: hardware, package versions and the code's commit."""
     import ale_py
     import rl_zoo3
     import stable_baselines3
@@ -101,5 +122,6 @@ def environment_info() -> dict[str, str]:
         "gymnasium": gym.__version__,
         "ale_py": ale_py.__version__,
         "sb3_a2c_plus": sb3_a2c_plus.__version__,
+        "commit": source_commit(),
         "date": time.strftime("%Y-%m-%d"),
     }

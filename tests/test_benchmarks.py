@@ -2,6 +2,7 @@
 
 import csv
 import json
+import subprocess
 from pathlib import Path
 
 from tests.zoo import run
@@ -88,6 +89,9 @@ def test_startup(tmp_path):
     result = json.loads((tmp_path / "startup.json").read_text())
     assert result["heavy_modules_loaded_at_startup"] == "[]"
     assert result["hook_import_ms_median"] > 0
+    # Which code produced the figures: the checkout's commit ("-dirty" with uncommitted code changes)
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BENCHMARKS, capture_output=True, text=True)
+    assert result["environment"]["commit"].removesuffix("-dirty") == head.stdout.strip() != ""
 
 
 def _breakout_results(directory: Path, a2c_plus: float, a2c: float) -> None:
