@@ -176,6 +176,15 @@ def _study_normalized_trial(width: int, **hyperparams: Any) -> Config:
     )
 
 
+TRIAL_13 = dict(
+    gamma=0.99871,
+    learning_rate="lin_2.4545e-05",
+    gae_lambda=0.99872,
+    ent_coef=1.8624e-06,
+    vf_coef=0.41290,
+    max_grad_norm=3.6876,
+)
+
 # The best new trials of the second study, around the entry above (`bash benchmarks/tune_lunarlander.sh
 # normalized`): VecNormalize comes from the entry; the zoo gives it each config's own gamma.
 STUDY_NORMALIZED_TRIALS = {
@@ -188,15 +197,14 @@ STUDY_NORMALIZED_TRIALS = {
         vf_coef=0.24248,
         max_grad_norm=3.5667,
     ),
-    "trial_13": _study_normalized_trial(
-        512,
-        gamma=0.99871,
-        learning_rate="lin_2.4545e-05",
-        gae_lambda=0.99872,
-        ent_coef=1.8624e-06,
-        vf_coef=0.41290,
-        max_grad_norm=3.6876,
-    ),
+    "trial_13": _study_normalized_trial(512, **TRIAL_13),
+}
+
+# The leaders of the third study (`bash benchmarks/tune_lunarlander.sh refine`), each trial 13 with one
+# setting changed; there VecNormalize kept trial 13's gamma, here it takes each config's own.
+STUDY_REFINE_TRIALS = {
+    "trial_13_gamma_0.999": _study_normalized_trial(512, **{**TRIAL_13, "gamma": 0.999}),
+    "trial_13_heads_256": _study_normalized_trial(256, **TRIAL_13),
 }
 
 
@@ -229,6 +237,7 @@ EXPERIMENTS = {
     "lunarlander_candidates": _lunar_lander((0, 1, 2), LUNAR_LANDER_TRIALS),
     "lunarlander_normalized": _lunar_lander((0, 1, 2, 3, 4), LUNAR_LANDER_NORMALIZED),
     "lunarlander_normalized_candidates": _lunar_lander((0, 1, 2, 3, 4), STUDY_NORMALIZED_TRIALS),
+    "lunarlander_refined_candidates": _lunar_lander((0, 1, 2, 3, 4), STUDY_REFINE_TRIALS),
     "cartpole": Experiment(
         "CartPole-v1",
         500_000,

@@ -14,7 +14,13 @@
 #     learning rate from 1.5e-3): the entry and three variations are enqueued, then TPE with median
 #     pruning, 36 trials in all, 20 evaluation episodes. VecNormalize and its gamma of 0.999 are pinned
 #     (the zoo builds the envs before sampling, so every trial keeps that gamma for VecNormalize).
-#     Its trial 13 is the entry now: python benchmarks/learning.py lunarlander_normalized_candidates
+#     Its trial 13 became the entry: python benchmarks/learning.py lunarlander_normalized_candidates
+#
+#   bash benchmarks/tune_lunarlander.sh refine
+#     Around trial 13 of that study: it and eleven variations, each changing one setting, enqueued and
+#     run as they are (no sampling, no pruning), 20 evaluation episodes. VecNormalize with trial 13's
+#     gamma and 8 envs are pinned, so that the stage reruns as it ran whatever the entry becomes.
+#     The leaders are validated over seeds: python benchmarks/learning.py lunarlander_refined_candidates
 set -euo pipefail
 mkdir -p "$(dirname "$0")/runs"
 cd "$(dirname "$0")/runs"
@@ -93,8 +99,47 @@ EOF
         ../../docs/benchmarks/tune_lunarlander_normalized.csv
 }
 
+refine_study() {
+    python - <<'EOF'
+import os
+
+import optuna
+
+study = optuna.create_study(
+    study_name="lunarlander_refine", storage=os.environ["STORAGE"], direction="maximize", load_if_exists=True
+)
+trial_13 = dict(  # trial 13 of lunarlander_normalized, in the sampler's terms
+    advantage_estimator="gae", one_minus_gae_lambda=0.001279452669179112, n_steps=8,
+    one_minus_gamma=0.0012927195234491565, learning_rate=2.454549262394674e-05, lr_schedule="linear",
+    ent_coef=1.8624405121307026e-06, vf_coef=0.4129045016085292, max_grad_norm=3.6875753198090013,
+    normalize_advantage=True, optimizer="rmsprop_tf", head_width=512, activation_fn="tanh",
+)
+for change in [
+    {},
+    {"learning_rate": 4.909e-05},
+    {"learning_rate": 9.818e-05},
+    {"lr_schedule": "constant"},
+    {"head_width": 256},
+    {"n_steps": 16},
+    {"n_steps": 5},
+    {"one_minus_gamma": 0.001},
+    {"one_minus_gamma": 0.002},
+    {"ent_coef": 1e-4},
+    {"vf_coef": 0.8},
+    {"max_grad_norm": 0.5},
+]:
+    study.enqueue_trial({**trial_13, **change})
+EOF
+    two_workers tune_refine_worker 7 --study-name lunarlander_refine -f tune_logs_refine \
+        --hyperparams normalize:True gamma:0.9987072804765509 n_envs:8 --n-trials 6 --pruner none \
+        --eval-episodes 20
+    cp "$(ls -t tune_logs_refine/a2c_plus/report_LunarLander-v3_*.csv | head -n 1)" \
+        ../../docs/benchmarks/tune_lunarlander_refine.csv
+}
+
 case "${1:-}" in
     first) first_study ;;
     normalized) normalized_study ;;
-    *) echo "usage: $0 first|normalized" >&2; exit 2 ;;
+    refine) refine_study ;;
+    *) echo "usage: $0 first|normalized|refine" >&2; exit 2 ;;
 esac
