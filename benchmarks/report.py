@@ -161,6 +161,12 @@ NOTES = {
         "last-100-training-episodes column) than with deterministic ones; the issue's evaluation is "
         "deterministic, as are the zoo's evaluations and `rl_zoo3.enjoy` for LunarLander."
     ),
+    "lunarlander_refined_candidates": (
+        "The two leaders of the third study: trial 13 (the entry) with gamma 0.999, and with 256-256 heads. Over "
+        "the same five seeds neither reaches the entry's median (the table above), so the entry stays; the "
+        "narrower heads train about 1.5 times as fast as the 512-wide gamma row, run beside them (not paired), "
+        "for a median 2 points below the entry's."
+    ),
     "ablation_lunarlander": (
         "`a2c_plus`: the LunarLander-v3 entry of `hyperparams/a2c_plus.yml` (trial 13 of the second study: GAE "
         "with lambda 0.99872, 512-512 Tanh heads); each other row changes one thing: one shared 512-512 stack "
@@ -344,6 +350,10 @@ def main() -> None:
             "throughput",
             "SB3 A2C and A2CPlus on SubprocVecEnv (SpaceInvaders)",
             "python benchmarks/throughput.py --n-envs 8 16 --threads 1 2 --pairs 3 --steps 20000",
+            "Run with A2CPlus computing its critic once per rollout (since commit 00bf465), where before it "
+            "ran at every step. The machine ran slower than at the previous run of this command (the file at "
+            "commit 702f096: `env_only` 2,365-2,785 steps/s, SB3 A2C 570-726); the ratios, taken within pairs, "
+            "are about what they were then (0.936-0.993), so the change is not visible at this resolution.",
         ),
         _throughput_section(
             "native_atari",
@@ -356,7 +366,8 @@ def main() -> None:
             "other's actions (`native_atari_groups: 2`, the default from 16 games up); its env stepping overlaps "
             "the forward passes, so it is counted in its rollout time. `network_only` trains the same A2CPlus on "
             "one fixed observation that costs nothing to make: its rate is what training would reach if emulation "
-            "were free, so `network_only / a2c` bounds the ratio any env backend can give on this machine.",
+            "were free, so `network_only / a2c` bounds the ratio any env backend can give on this machine. "
+            "These runs predate commit 00bf465 (A2CPlus's critic once per rollout), as do the next table's.",
         ),
         _throughput_section(
             "native_atari_malloc",
