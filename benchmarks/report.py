@@ -367,7 +367,8 @@ def main() -> None:
             "the forward passes, so it is counted in its rollout time. `network_only` trains the same A2CPlus on "
             "one fixed observation that costs nothing to make: its rate is what training would reach if emulation "
             "were free, so `network_only / a2c` bounds the ratio any env backend can give on this machine. "
-            "These runs predate commit 00bf465 (A2CPlus's critic once per rollout), as do the next table's.",
+            "Run after commit 00bf465 (A2CPlus's critic once per rollout), on the slower machine of the table "
+            "above.",
         ),
         _throughput_section(
             "native_atari_malloc",
@@ -376,8 +377,9 @@ def main() -> None:
             "The same training runs with glibc's malloc told to keep the memory that is freed, for both "
             "algorithms alike. By default it hands the large blocks an update frees back to the system and "
             "page-faults them in again on the next update, more or less often from one process to the next. "
-            "Compare the update times with the table above; the two tables ran one after the other, so their "
-            'runs are not paired. README.md, "Speed on CPU", shows how to train with these settings.',
+            "Compare the update times with the table above with care: this one ran earlier, before commit "
+            '00bf465 and on a faster-running machine, so the two are not paired. README.md, "Speed on CPU", '
+            "shows how to train with these settings.",
         ),
         _throughput_section(
             "native_adapter",

@@ -228,8 +228,7 @@ def test_pipelined_rollout_collects_what_the_sequential_one_does():
         # n_groups=1 takes SB3's sequential path (env.step); n_groups=2 steps each group on its own
         assert (step.call_count, step_group.call_count) == ((18, 18) if n_groups == 1 else (0, 36))
         buffer = model.rollout_buffer
-        buffers.append(tuple(part.copy() for part in (buffer.observations, buffer.actions, buffer.rewards)))
-        buffers[-1] += (buffer.values.copy(), buffer.returns.copy())
+        buffers.append([getattr(buffer, part).copy() for part in ("observations", "actions", "rewards", "values", "returns")])
         env.close()
     (obs_1, actions_1, rewards_1, values_1, returns_1), (obs_2, actions_2, rewards_2, values_2, returns_2) = buffers
     np.testing.assert_array_equal(obs_1, obs_2)
