@@ -314,7 +314,8 @@ class A2CPlus(OnPolicyAlgorithm):
             act(group, self._last_obs[indices])  # type: ignore[index]
         for n_steps in range(n_rollout_steps):
             step_actions, step_log_probs = actions.copy(), log_probs.clone()
-            step_critic_input = th.cat(group_critic_inputs)  # groups are consecutive slices of the envs
+            # Groups are consecutive slices of the envs: in this order, the rollout's rows stay step-major
+            step_critic_inputs = list(group_critic_inputs)
             new_obs = np.empty_like(self._last_obs)
             rewards, dones = np.empty(n_envs, dtype=np.float32), np.empty(n_envs, dtype=bool)
             infos: list[dict[str, Any]] = [{} for _ in range(n_envs)]
@@ -332,7 +333,7 @@ class A2CPlus(OnPolicyAlgorithm):
                         new_obs[indices], _, dones[indices], _ = env.step_group_wait(group)
                 self._last_obs, self._last_episode_starts = new_obs, dones
                 return False
-            critic_inputs.append(step_critic_input)
+            critic_inputs.extend(step_critic_inputs)
         return True
 
     def _act(self, obs: np.ndarray | dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, th.Tensor, th.Tensor]:
