@@ -207,6 +207,15 @@ STUDY_REFINE_TRIALS = {
     "trial_13_heads_256": _study_normalized_trial(256, **TRIAL_13),
 }
 
+# Trial 13 with one setting changed, validated without a study first: the third study's single runs did
+# not predict their validation. Twice the envs (twice the batch, half the updates), and the two changes
+# that scored next best in that study.
+TRIAL_13_VARIANTS = {
+    "trial_13_16_envs": _study_normalized_trial(512, **{**TRIAL_13, "n_envs": 16}),
+    "trial_13_ent_1e-4": _study_normalized_trial(512, **{**TRIAL_13, "ent_coef": 1e-4}),
+    "trial_13_vf_0.8": _study_normalized_trial(512, **{**TRIAL_13, "vf_coef": 0.8}),
+}
+
 
 def _entry_policy_kwargs(entry: str, change: str) -> str:
     """
@@ -238,6 +247,7 @@ EXPERIMENTS = {
     "lunarlander_normalized": _lunar_lander((0, 1, 2, 3, 4), LUNAR_LANDER_NORMALIZED),
     "lunarlander_normalized_candidates": _lunar_lander((0, 1, 2, 3, 4), STUDY_NORMALIZED_TRIALS),
     "lunarlander_refined_candidates": _lunar_lander((0, 1, 2, 3, 4), STUDY_REFINE_TRIALS),
+    "lunarlander_trial_13_variants": _lunar_lander((0, 1, 2, 3, 4), TRIAL_13_VARIANTS),
     "cartpole": Experiment(
         "CartPole-v1",
         500_000,
