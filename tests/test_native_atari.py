@@ -172,6 +172,7 @@ def test_close_stops_the_emulator_threads():
         (dict(env_id="SpaceInvaderz-v4"), "env_id: unknown Atari game 'SpaceInvaderz-v4'"),
         (dict(env_id="CartPole-v1"), "env_id: 'CartPole-v1' is not an Atari game of ale_py"),
         (dict(env_id=SPACE_INVADERS, n_envs=0), r"n_envs must be an integer >= 1, got 0"),
+        (dict(env_id=SPACE_INVADERS, n_envs=True), r"n_envs must be an integer >= 1, got True"),
     ],
 )
 def test_bad_arguments(kwargs, message):
@@ -179,6 +180,12 @@ def test_bad_arguments(kwargs, message):
         AtariVecEnv(**kwargs)
     with pytest.raises(ValueError, match=message):
         make_atari_vec_env(**kwargs)
+
+
+@pytest.mark.parametrize("n_groups", [True, 3, 0])
+def test_bad_n_groups(n_groups):
+    with pytest.raises(ValueError, match=rf"n_groups must be a whole divisor of n_envs=4, got {n_groups}"):
+        AtariVecEnv(SPACE_INVADERS, 4, n_groups=n_groups)
 
 
 def test_unknown_backend():

@@ -27,6 +27,11 @@ def _ale_spec(env_id: str) -> gym.envs.registration.EnvSpec:
     return spec
 
 
+def _is_integer(value: Any) -> bool:
+    # bool is an int subclass, but n_envs=True is a mistake, not one game
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 class AtariVecEnv(VecEnv):
     """
     Atari games in C++ threads with the observations and semantics of SB3's standard pipeline,
@@ -82,11 +87,11 @@ class AtariVecEnv(VecEnv):
         monitor_dir: str | None = None,
         n_groups: int | None = None,
     ) -> None:
-        if not isinstance(n_envs, (int, np.integer)) or n_envs < 1:
+        if not _is_integer(n_envs) or n_envs < 1:
             raise ValueError(f"n_envs must be an integer >= 1, got {n_envs!r}")
         if n_groups is None:
             n_groups = 2 if n_envs >= 16 and n_envs % 2 == 0 else 1
-        if not isinstance(n_groups, (int, np.integer)) or n_groups < 1 or n_envs % n_groups:
+        if not _is_integer(n_groups) or n_groups < 1 or n_envs % n_groups:
             raise ValueError(f"n_groups must be a whole divisor of n_envs={n_envs}, got {n_groups!r}")
         spec = _ale_spec(env_id)
         from ale_py.vector_env import AtariVectorEnv
