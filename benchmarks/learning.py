@@ -216,6 +216,12 @@ TRIAL_13_VARIANTS = {
     "trial_13_vf_0.8": _study_normalized_trial(512, **{**TRIAL_13, "vf_coef": 0.8}),
 }
 
+# The entry against the best variant above, paired on seeds that chose neither
+FRESH_SEEDS = {
+    "trial_13": STUDY_NORMALIZED_TRIALS["trial_13"],
+    "trial_13_ent_1e-4": TRIAL_13_VARIANTS["trial_13_ent_1e-4"],
+}
+
 
 def _entry_policy_kwargs(entry: str, change: str) -> str:
     """
@@ -248,6 +254,7 @@ EXPERIMENTS = {
     "lunarlander_normalized_candidates": _lunar_lander((0, 1, 2, 3, 4), STUDY_NORMALIZED_TRIALS),
     "lunarlander_refined_candidates": _lunar_lander((0, 1, 2, 3, 4), STUDY_REFINE_TRIALS),
     "lunarlander_trial_13_variants": _lunar_lander((0, 1, 2, 3, 4), TRIAL_13_VARIANTS),
+    "lunarlander_fresh_seeds": _lunar_lander((5, 6, 7, 8, 9), FRESH_SEEDS),
     "cartpole": Experiment(
         "CartPole-v1",
         500_000,
