@@ -214,6 +214,9 @@ TRIAL_13_VARIANTS = {
     "trial_13_16_envs": _study_normalized_trial(512, **{**TRIAL_13, "n_envs": 16}),
     "trial_13_ent_1e-4": _study_normalized_trial(512, **{**TRIAL_13, "ent_coef": 1e-4}),
     "trial_13_vf_0.8": _study_normalized_trial(512, **{**TRIAL_13, "vf_coef": 0.8}),
+    # Then further along the lead: stronger entropy bonuses
+    "trial_13_ent_3e-4": _study_normalized_trial(512, **{**TRIAL_13, "ent_coef": 3e-4}),
+    "trial_13_ent_1e-3": _study_normalized_trial(512, **{**TRIAL_13, "ent_coef": 1e-3}),
 }
 
 # The entry against the best variant above, paired on seeds that chose neither
