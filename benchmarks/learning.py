@@ -219,7 +219,7 @@ TRIAL_13_VARIANTS = {
     "trial_13_ent_1e-3": _study_normalized_trial(512, **{**TRIAL_13, "ent_coef": 1e-3}),
 }
 
-# The entry against the best variant above, paired on seeds that chose neither
+# Trial 13 (the entry until then) against the best variant above, paired on seeds that chose neither
 FRESH_SEEDS = {
     "trial_13": STUDY_NORMALIZED_TRIALS["trial_13"],
     "trial_13_ent_1e-4": TRIAL_13_VARIANTS["trial_13_ent_1e-4"],

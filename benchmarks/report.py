@@ -168,7 +168,7 @@ NOTES = {
         "for a median 2 points below trial 13's."
     ),
     "lunarlander_trial_13_variants": (
-        "Trial 13 with one more setting changed each, validated without a study first, since the third study's "
+        "Trial 13 with one setting changed in each row, validated without a study first, since the third study's "
         "single runs did not predict their validation: twice the envs (16: twice the batch, half the updates), "
         "and the two changes that came next in that study, entropy coefficient 1e-4 (its trial 9) and value "
         "coefficient 0.8 (trial 10). Entropy coefficient 1e-4 had the best median of every LunarLander "
@@ -462,7 +462,7 @@ def main() -> None:
     ]
     for name, title in [
         ("lunarlander_trial_13_variants", "Trial 13 with one setting changed"),
-        ("lunarlander_fresh_seeds", "The entry against its challenger on fresh seeds"),
+        ("lunarlander_fresh_seeds", "Trial 13 against its best variant on fresh seeds"),
     ]:
         table, summaries[name] = learning_table(name)
         sections += [f"### {title}", _experiment_header(name), table]
