@@ -412,14 +412,19 @@ def main() -> None:
         "## 2. Learning at equal budgets",
     ]
     summaries = {}
+
+    def learning_section(name: str, *before: str) -> list[str]:
+        """An experiment's header and table after ``before`` (its title, a study); records its summary."""
+        table, summaries[name] = learning_table(name)
+        return [*before, _experiment_header(name), table]
+
     for name, title in [
         ("lunarlander", "LunarLander-v3"),
         ("cartpole", "CartPole-v1: steps to a mean return of 475 (evaluated every 5,000 steps on 20 episodes)"),
         ("spaceinvaders", "SpaceInvaders"),
         ("breakout", "Breakout"),
     ]:
-        table, summaries[name] = learning_table(name)
-        sections += [f"### {title}", _experiment_header(name), table]
+        sections += learning_section(name, f"### {title}")
     sections += [
         "### Tuning A2CPlus on LunarLander-v3",
         tuning_section(
@@ -429,12 +434,10 @@ def main() -> None:
             "`hyperparams/a2c_plus.yml` (with what the table after it measured best) until the second study.",
         ),
     ]
-    table, summaries["lunarlander_candidates"] = learning_table("lunarlander_candidates")
-    sections += [_experiment_header("lunarlander_candidates"), table]
-    table, summaries["lunarlander_normalized"] = learning_table("lunarlander_normalized")
-    sections += ["### Trial 65 with normalised observations and rewards", _experiment_header("lunarlander_normalized"), table]
-    table, summaries["lunarlander_normalized_candidates"] = learning_table("lunarlander_normalized_candidates")
-    sections += [
+    sections += learning_section("lunarlander_candidates")
+    sections += learning_section("lunarlander_normalized", "### Trial 65 with normalised observations and rewards")
+    sections += learning_section(
+        "lunarlander_normalized_candidates",
         "### A second study, around the normalised entry",
         tuning_section(
             "tune_lunarlander_normalized",
@@ -443,11 +446,9 @@ def main() -> None:
             "1e-3, and with trial 65's learning rate (0, 1 and 3 are configs of the table above, with five seeds). "
             "The best trials the sampler found, 4 and 13, are validated over five seeds in the next table.",
         ),
-        _experiment_header("lunarlander_normalized_candidates"),
-        table,
-    ]
-    table, summaries["lunarlander_refined_candidates"] = learning_table("lunarlander_refined_candidates")
-    sections += [
+    )
+    sections += learning_section(
+        "lunarlander_refined_candidates",
         "### A third study, around trial 13",
         tuning_section(
             "tune_lunarlander_refine",
@@ -457,19 +458,12 @@ def main() -> None:
             "2.5 here, against 144 to 204 over five seeds above: one run says little, so the two best "
             "variations are validated over the same five seeds in the next table.",
         ),
-        _experiment_header("lunarlander_refined_candidates"),
-        table,
-    ]
-    for name, title in [
-        ("lunarlander_trial_13_variants", "Trial 13 with one setting changed"),
-        ("lunarlander_fresh_seeds", "Trial 13 against its best variant on fresh seeds"),
-    ]:
-        table, summaries[name] = learning_table(name)
-        sections += [f"### {title}", _experiment_header(name), table]
+    )
+    sections += learning_section("lunarlander_trial_13_variants", "### Trial 13 with one setting changed")
+    sections += learning_section("lunarlander_fresh_seeds", "### Trial 13 against its best variant on fresh seeds")
     sections.append("## 3. Ablations")
-    for name, title in [("ablation_lunarlander", "LunarLander-v3"), ("ablation_atari", "SpaceInvaders, short budget")]:
-        table, summaries[name] = learning_table(name)
-        sections += [f"### {title}", _experiment_header(name), table]
+    sections += learning_section("ablation_lunarlander", "### LunarLander-v3")
+    sections += learning_section("ablation_atari", "### SpaceInvaders, short budget")
     sections += ["## 4. Targets", targets(summaries)]
     args.output.write_text("\n\n".join(sections) + "\n")
     print(f"wrote {args.output}")
