@@ -21,6 +21,8 @@
 #     run as they are (no sampling, no pruning), 20 evaluation episodes. VecNormalize with trial 13's
 #     gamma and 8 envs are pinned, so that the stage reruns as it ran whatever the entry becomes.
 #     The leaders are validated over seeds: python benchmarks/learning.py lunarlander_refined_candidates
+#     Its trial 9 (ent_coef 1e-4) became the entry after lunarlander_trial_13_variants and
+#     lunarlander_fresh_seeds validated it.
 set -euo pipefail
 mkdir -p "$(dirname "$0")/runs"
 cd "$(dirname "$0")/runs"
