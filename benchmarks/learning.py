@@ -404,8 +404,18 @@ def run_one(name: str, config_name: str, seed: int, n_timesteps: int, runs_dir: 
     return row
 
 
-def _curves(experiment: Experiment, results: list[dict[str, str]], n_timesteps: int, runs_dir: Path) -> list[dict[str, Any]]:
-    """Training returns (rolling mean over ``curve_window`` episodes), binned on the step axis."""
+def _curves(
+    experiment: Experiment,
+    results: list[dict[str, str]],
+    n_timesteps: int,
+    runs_dir: Path,
+    previous: list[dict[str, str]],
+) -> list[dict[str, Any]]:
+    """
+    Training returns (rolling mean over ``curve_window`` episodes), binned on the step axis. A run
+    whose monitor logs are gone (made on another machine, or the runs folder was cleaned) keeps
+    its rows of ``previous``, the curves written before, so adding seeds never drops old curves.
+    """
     from stable_baselines3.common.monitor import LoadMonitorResultsError, load_results
     from stable_baselines3.common.results_plotter import X_TIMESTEPS, ts2xy, window_func
 
@@ -415,6 +425,11 @@ def _curves(experiment: Experiment, results: list[dict[str, str]], n_timesteps: 
         try:
             x, y = ts2xy(load_results(str(runs_dir / result["log_dir"])), X_TIMESTEPS)
         except LoadMonitorResultsError:
+            rows += [
+                {**row, "timesteps": int(row["timesteps"]), "return": float(row["return"])}
+                for row in previous
+                if (row["config"], row["seed"]) == (result["config"], result["seed"])
+            ]
             continue
         if len(x) < experiment.curve_window:
             continue
@@ -553,9 +568,10 @@ def main() -> None:
                 print(f"{name} {config_name} seed {seed}: eval {row['eval_mean']:.1f}, {row['fps']} steps/s", flush=True)
                 _record_command(args.output_dir / f"{name}.json", command)
 
-        curves = _curves(experiment, _read_rows(results_path), n_timesteps, args.runs_dir)
+        curves_path = args.output_dir / f"{name}_curves.csv"
+        curves = _curves(experiment, _read_rows(results_path), n_timesteps, args.runs_dir, _read_rows(curves_path))
         if curves:
-            with open(args.output_dir / f"{name}_curves.csv", "w", newline="") as file:
+            with open(curves_path, "w", newline="") as file:
                 writer = csv.DictWriter(file, fieldnames=["config", "seed", "timesteps", "return"])
                 writer.writeheader()
                 writer.writerows(curves)

@@ -131,3 +131,25 @@ def test_report_lists_each_study_and_its_best_trials(tmp_path):
     assert "2 trials: 1 complete, 1 pruned, 0 failed" in second
     assert second.index("| 1 | 185.0 |") < second.index("| 0 | -20.5 |")
     assert "*Not run yet: `bash benchmarks/tune_lunarlander.sh first`.*" in report
+
+
+def test_curves_of_runs_whose_logs_are_gone_are_kept(tmp_path):
+    from benchmarks.learning import EXPERIMENTS, _curves
+
+    # seed 0's logs exist: its curve is computed again; seed 1's are gone: its earlier curve stays
+    log_dir = tmp_path / "cartpole" / "a2c" / "seed_0"
+    log_dir.mkdir(parents=True)
+    episodes = "\n".join(f"{episode},100,{episode}" for episode in range(40))
+    (log_dir / "0.monitor.csv").write_text(f'#{{"t_start": 0, "env_id": "CartPole-v1"}}\nr,l,t\n{episodes}\n')
+    previous = [{"config": "a2c", "seed": seed, "timesteps": "2000", "return": "-1.0"} for seed in ("0", "1", "2")]
+    results = [
+        {"config": "a2c", "seed": "0", "log_dir": "cartpole/a2c/seed_0"},
+        {"config": "a2c", "seed": "1", "log_dir": "cartpole/a2c/seed_1"},
+    ]
+    curves = _curves(EXPERIMENTS["cartpole"], results, 4000, tmp_path, previous)
+
+    computed = [row for row in curves if row["seed"] == "0"]
+    # Episode k (return k, 100 steps) ends at step 100 (k + 1); the mean of the last 20 returns there is k - 9.5
+    assert computed[-1] == {"config": "a2c", "seed": "0", "timesteps": 4000, "return": 29.5}
+    assert all(row["return"] >= 9.5 for row in computed)
+    assert [row for row in curves if row["seed"] != "0"] == [{"config": "a2c", "seed": "1", "timesteps": 2000, "return": -1.0}]
