@@ -20,6 +20,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_ROOT / "docs" / "benchmarks"
 # What a benchmark runs: a change to these (not to results or docs) makes a checkout "-dirty"
 CODE_PATHS = ("sb3_a2c_plus", "hyperparams", "benchmarks/*.py", "setup.cfg")
+# Writes the report from the results: editing it changes no figure
+NOT_CODE_PATHS = ("benchmarks/report.py",)
 
 
 def zoo_experiment(
@@ -97,7 +99,8 @@ def source_commit() -> str:
 
     try:
         commit = git("rev-parse", "--short", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS)
+        excluded = [f":(exclude){path}" for path in NOT_CODE_PATHS]
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", *CODE_PATHS, *excluded)
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + ("-dirty" if dirty else "")

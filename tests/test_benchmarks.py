@@ -153,3 +153,27 @@ def test_curves_of_runs_whose_logs_are_gone_are_kept(tmp_path):
     assert computed[-1] == {"config": "a2c", "seed": "0", "timesteps": 4000, "return": 29.5}
     assert all(row["return"] >= 9.5 for row in computed)
     assert [row for row in curves if row["seed"] != "0"] == [{"config": "a2c", "seed": "1", "timesteps": 2000, "return": -1.0}]
+
+
+def test_source_commit_is_dirty_for_code_changes_only(tmp_path, monkeypatch):
+    from benchmarks import common
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=tmp_path, capture_output=True, text=True, check=True).stdout.strip()
+
+    for path in ("benchmarks/learning.py", "benchmarks/report.py", "sb3_a2c_plus/a2c_plus.py"):
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).write_text("")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "code")
+    monkeypatch.setattr(common, "REPO_ROOT", tmp_path)
+    head = git("rev-parse", "--short", "HEAD")
+
+    # The report only renders figures: editing it leaves them the clean commit's
+    (tmp_path / "benchmarks/report.py").write_text("# edited")
+    assert common.source_commit() == head
+    for path in ("benchmarks/learning.py", "sb3_a2c_plus/a2c_plus.py"):
+        (tmp_path / path).write_text("# edited")
+        assert common.source_commit() == f"{head}-dirty"
+        git("checkout", "--", path)

@@ -184,9 +184,14 @@ class A2CPlus(OnPolicyAlgorithm):
     def _check_hyperparameters(self) -> None:
         if self.advantage_estimator not in ADVANTAGE_ESTIMATORS:
             raise ValueError(f"advantage_estimator must be one of {ADVANTAGE_ESTIMATORS}, got {self.advantage_estimator!r}")
-        if not isinstance(self.gae_lambda, (int, float)) or not 0.0 <= self.gae_lambda <= 1.0:
+        # bool is an int subclass: True would pass as 1
+        if (
+            isinstance(self.gae_lambda, bool)
+            or not isinstance(self.gae_lambda, (int, float))
+            or not 0.0 <= self.gae_lambda <= 1.0
+        ):
             raise ValueError(f"gae_lambda must be in [0, 1], got {self.gae_lambda}")
-        if not isinstance(self.n_steps, (int, np.integer)) or self.n_steps < 1:
+        if isinstance(self.n_steps, bool) or not isinstance(self.n_steps, (int, np.integer)) or self.n_steps < 1:
             raise ValueError(f"n_steps must be an integer >= 1, got {self.n_steps!r}")
         if self.rollout_batch_norm not in ROLLOUT_BATCH_NORM_MODES:
             raise ValueError(f"rollout_batch_norm must be one of {ROLLOUT_BATCH_NORM_MODES}, got {self.rollout_batch_norm!r}")
