@@ -60,6 +60,14 @@ def _by_config(rows: list[dict]) -> dict[str, list[dict]]:
     return grouped
 
 
+def _within_noise(summary: dict[str, dict[str, float]]) -> str:
+    """A warning for a target's verdict when A2CPlus and A2C differ by less than their spread over seeds."""
+    plus, base = summary["a2c_plus"], summary["a2c"]
+    if abs(plus["mean"] - base["mean"]) < max(plus["std"], base["std"]):
+        return "; the gap is smaller than one standard deviation over seeds"
+    return ""
+
+
 def learning_table(name: str) -> tuple[str, dict[str, dict[str, float]]]:
     """Markdown table of one learning experiment and, per config, its mean and median scores."""
     rows = _read(name)
@@ -79,7 +87,11 @@ def learning_table(name: str) -> tuple[str, dict[str, dict[str, float]]]:
                 for row in sorted(group, key=lambda row: row["seed"])
             )
             lines.append(f"| {config} | {len(group)} | {len(steps)}/{len(group)} | {_mean_std(steps)} ({per_seed}) |")
-            summary[config] = {"mean": statistics.mean(steps) if steps else float("inf"), "reached": len(steps)}
+            summary[config] = {
+                "mean": statistics.mean(steps) if steps else float("inf"),
+                "std": statistics.pstdev(steps) if steps else 0.0,
+                "reached": len(steps),
+            }
         return "\n".join(lines), summary
     evaluation = (
         f"{experiment.eval_episodes} full games, raw score, stochastic actions"
@@ -103,6 +115,7 @@ def learning_table(name: str) -> tuple[str, dict[str, dict[str, float]]]:
         )
         summary[config] = {
             "mean": statistics.mean(scores),
+            "std": statistics.pstdev(scores),
             "median": statistics.median(scores),
             "train": statistics.mean(train),
             "seeds": len(group),
@@ -333,13 +346,14 @@ def targets(summaries: dict[str, dict[str, dict[str, float]]]) -> str:
                 # Below random play, the order of the two says nothing about learning
                 add(target, f"{plus:.1f} vs {base:.1f} ({seeds}); neither above random play ({random_score})", "inconclusive")
             else:
-                add(target, f"{plus:.1f} vs {base:.1f} ({seeds})", plus > base)
+                add(target, f"{plus:.1f} vs {base:.1f} ({seeds}){_within_noise(scores)}", plus > base)
         else:
             add(target, f"not run yet: `python benchmarks/learning.py {name}`", None)
     cartpole = summaries.get("cartpole", {})
     if "a2c_plus" in cartpole and "a2c" in cartpole:
         plus, base = cartpole["a2c_plus"]["mean"], cartpole["a2c"]["mean"]
-        add("CartPole-v1: fewer steps to 475 than SB3 A2C (mean over seeds)", f"{plus:,.0f} vs {base:,.0f}", plus < base)
+        measured = f"{plus:,.0f} vs {base:,.0f}{_within_noise(cartpole)}"
+        add("CartPole-v1: fewer steps to 475 than SB3 A2C (mean over seeds)", measured, plus < base)
     startup = _meta("startup")
     if startup:
         hook_ms = startup["hook_import_ms_median"]
