@@ -19,6 +19,7 @@ from torch.nn import functional as F
 from sb3_a2c_plus.a2c_plus.policies import A2CPlusPolicy, CnnPolicy, MlpPolicy, MultiInputPolicy
 from sb3_a2c_plus.common.returns import ADVANTAGE_ESTIMATORS, estimate_returns
 from sb3_a2c_plus.common.save_util import check_model_file
+from sb3_a2c_plus.common.utils import is_integer
 from sb3_a2c_plus.envs.native_atari import AtariVecEnv
 
 SelfA2CPlus = TypeVar("SelfA2CPlus", bound="A2CPlus")
@@ -191,7 +192,7 @@ class A2CPlus(OnPolicyAlgorithm):
             or not 0.0 <= self.gae_lambda <= 1.0
         ):
             raise ValueError(f"gae_lambda must be in [0, 1], got {self.gae_lambda}")
-        if isinstance(self.n_steps, bool) or not isinstance(self.n_steps, (int, np.integer)) or self.n_steps < 1:
+        if not is_integer(self.n_steps) or self.n_steps < 1:
             raise ValueError(f"n_steps must be an integer >= 1, got {self.n_steps!r}")
         if self.rollout_batch_norm not in ROLLOUT_BATCH_NORM_MODES:
             raise ValueError(f"rollout_batch_norm must be one of {ROLLOUT_BATCH_NORM_MODES}, got {self.rollout_batch_norm!r}")

@@ -4,7 +4,8 @@ import gymnasium as gym
 from stable_baselines3.common.env_util import make_atari_env
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv, VecFrameStack, VecTransposeImage
 
-from sb3_a2c_plus.envs.native_atari import AtariVecEnv, _ale_spec, _is_integer
+from sb3_a2c_plus.common.utils import is_integer
+from sb3_a2c_plus.envs.native_atari import AtariVecEnv, _ale_spec
 
 ATARI_BACKENDS = ("subproc", "dummy", "native")
 
@@ -39,7 +40,7 @@ def make_atari_vec_env(
     """
     if backend not in ATARI_BACKENDS:
         raise ValueError(f"backend must be one of {ATARI_BACKENDS}, got {backend!r}")
-    if not _is_integer(n_envs) or n_envs < 1:
+    if not is_integer(n_envs) or n_envs < 1:
         raise ValueError(f"n_envs must be an integer >= 1, got {n_envs!r}")
     if backend == "native":
         return AtariVecEnv(env_id, n_envs, seed=seed, monitor_dir=monitor_dir)

@@ -13,6 +13,8 @@ from gymnasium import spaces
 from stable_baselines3.common.monitor import Monitor, ResultsWriter
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
+from sb3_a2c_plus.common.utils import is_integer
+
 
 def _ale_spec(env_id: str) -> gym.envs.registration.EnvSpec:
     import ale_py
@@ -25,11 +27,6 @@ def _ale_spec(env_id: str) -> gym.envs.registration.EnvSpec:
     if "AtariEnv" not in str(spec.entry_point):
         raise ValueError(f"env_id: {env_id!r} is not an Atari game of ale_py; use an id such as 'SpaceInvadersNoFrameskip-v4'")
     return spec
-
-
-def _is_integer(value: Any) -> bool:
-    # bool is an int subclass, but n_envs=True is a mistake, not one game
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 class AtariVecEnv(VecEnv):
@@ -87,11 +84,11 @@ class AtariVecEnv(VecEnv):
         monitor_dir: str | None = None,
         n_groups: int | None = None,
     ) -> None:
-        if not _is_integer(n_envs) or n_envs < 1:
+        if not is_integer(n_envs) or n_envs < 1:
             raise ValueError(f"n_envs must be an integer >= 1, got {n_envs!r}")
         if n_groups is None:
             n_groups = 2 if n_envs >= 16 and n_envs % 2 == 0 else 1
-        if not _is_integer(n_groups) or n_groups < 1 or n_envs % n_groups:
+        if not is_integer(n_groups) or n_groups < 1 or n_envs % n_groups:
             raise ValueError(f"n_groups must be a whole divisor of n_envs={n_envs}, got {n_groups!r}")
         spec = _ale_spec(env_id)
         from ale_py.vector_env import AtariVectorEnv
