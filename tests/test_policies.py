@@ -97,8 +97,10 @@ def test_images_are_scaled_once(image_env):
 
 
 @pytest.mark.parametrize("training", [True, False])
-def test_batch_norm_cnn_channels_last_keeps_the_maths(training):
-    """The convolutions see channels-last input (faster on CPU); outputs equal the plain NCHW ones."""
+@pytest.mark.parametrize("grad_enabled", [True, False])
+def test_batch_norm_cnn_layout_keeps_the_maths(training, grad_enabled):
+    """Convolutions see channels-last input only where autograd records (the update, faster on
+    CPU there); without gradients they keep the default layout. Outputs equal plain NCHW ones."""
     extractor = BatchNormCNN(spaces.Box(0, 255, (4, 84, 84), dtype=np.uint8)).train(training)
     reference = copy.deepcopy(extractor.cnn)
     layouts = []
@@ -108,8 +110,11 @@ def test_batch_norm_cnn_channels_last_keeps_the_maths(training):
 
     extractor.cnn[0].register_forward_hook(record_layout)
     observations = th.rand(8, 4, 84, 84) + th.arange(8).view(8, 1, 1, 1)
-    th.testing.assert_close(extractor(observations), reference(observations), rtol=1e-4, atol=1e-4)
-    assert layouts == [True]
+    with th.set_grad_enabled(grad_enabled):
+        features = extractor(observations)
+    with th.no_grad():
+        th.testing.assert_close(features, reference(observations), rtol=1e-4, atol=1e-4)
+    assert layouts == [grad_enabled]
 
 
 def test_mlp_policy_has_separate_two_layer_heads():
