@@ -383,10 +383,14 @@ def main() -> None:
             "throughput",
             "SB3 A2C and A2CPlus on SubprocVecEnv (SpaceInvaders)",
             "python benchmarks/throughput.py --n-envs 8 16 --threads 1 2 --pairs 3 --steps 20000",
-            "Run with A2CPlus computing its critic once per rollout (since commit 00bf465), where before it "
-            "ran at every step. The machine ran slower than at the previous run of this command (the file at "
-            "commit 702f096: `env_only` 2,365-2,785 steps/s, SB3 A2C 570-726); the ratios, taken within pairs, "
-            "are about what they were then (0.936-0.993), so the change is not visible at this resolution.",
+            "Run at commit 030b360, from which the convolutions take channels-last input only in the update "
+            "(rollouts and predictions keep torch's default layout, faster there). The machine ran about a third "
+            "slower than at the previous run of this command (the file at commit 36a69f7: SB3 A2C 445-597 "
+            "steps/s, `env_only` 1,558-1,862), so compare the ratios, taken within pairs, rather than the rates: "
+            "they were 0.929-0.992 then. With 8 envs A2CPlus is still behind, mostly in the update: on a "
+            "batch of 40 samples the critic's own 3136x512 hidden layer (SB3's CnnPolicy has one such layer, "
+            "shared by actor and critic) costs more than the channels-last convolutions save; on 80 samples "
+            "(16 envs) the two balance.",
         ),
         _throughput_section(
             "native_atari",
@@ -400,8 +404,10 @@ def main() -> None:
             "the forward passes, so it is counted in its rollout time. `network_only` trains the same A2CPlus on "
             "one fixed observation that costs nothing to make: its rate is what training would reach if emulation "
             "were free, so `network_only / a2c` bounds the ratio any env backend can give on this machine. "
-            "Run after commit 00bf465 (A2CPlus's critic once per rollout), on the slower machine of the table "
-            "above.",
+            "Run at commit 51053b4 (the code of 030b360), right after the table above and on the same "
+            "slow-running machine. Every ratio is lower than at the previous run (the file at commit 36a69f7: "
+            "`a2c_plus_native / a2c` 1.314 and 1.376, `network_only / a2c` 1.944 and 1.970), the bound that no "
+            "env backend affects included, so the machine rather than the code moved them.",
         ),
         _throughput_section(
             "native_atari_malloc",
