@@ -24,6 +24,25 @@ CODE_PATHS = ("sb3_a2c_plus", "hyperparams", "benchmarks/*.py", "setup.cfg")
 NOT_CODE_PATHS = ("benchmarks/report.py",)
 
 
+def command_line(script: str, arguments: list[str]) -> str:
+    """
+    The command that made a results file, as run from the repository root: arguments naming paths
+    inside the repository are written relative to it, so the command reads the same in any checkout.
+
+    :param script: the script, relative to the repository root
+    :param arguments: its command-line arguments (``sys.argv[1:]``)
+    """
+
+    def portable(argument: str) -> str:
+        option, equals, value = argument.partition("=") if argument.startswith("--") else ("", "", argument)
+        path = Path(value)
+        if path.is_absolute() and path.resolve().is_relative_to(REPO_ROOT):
+            value = str(path.resolve().relative_to(REPO_ROOT))
+        return f"{option}{equals}{value}"
+
+    return " ".join(["python", script, *map(portable, arguments)])
+
+
 def zoo_experiment(
     algo: str,
     env_id: str,

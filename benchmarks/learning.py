@@ -30,7 +30,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import RESULTS_DIR, environment_info, zoo_experiment  # noqa: E402
+from benchmarks.common import RESULTS_DIR, command_line, environment_info, zoo_experiment  # noqa: E402
 
 RUNS_DIR = Path(__file__).resolve().parent / "runs"
 A2C_PLUS_ENTRIES = yaml.safe_load((Path(__file__).resolve().parent.parent / "hyperparams" / "a2c_plus.yml").read_text())
@@ -531,7 +531,7 @@ def main() -> None:
         return
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    command = " ".join(["python", "benchmarks/learning.py", *sys.argv[1:]])
+    command = command_line("benchmarks/learning.py", sys.argv[1:])
     for name in args.experiments:
         experiment = EXPERIMENTS[name]
         n_timesteps = args.n_timesteps or experiment.n_timesteps

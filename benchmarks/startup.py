@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import RESULTS_DIR, environment_info  # noqa: E402
+from benchmarks.common import RESULTS_DIR, command_line, environment_info  # noqa: E402
 
 HEAVY = ("torch", "numpy", "stable_baselines3", "sb3_a2c_plus", "rl_zoo3", "optuna")
 
@@ -45,7 +45,7 @@ def main() -> None:
         check=True,
     ).stdout.strip()
     result = {
-        "command": " ".join(["python", "benchmarks/startup.py", *sys.argv[1:]]),
+        "command": command_line("benchmarks/startup.py", sys.argv[1:]),
         "runs": args.runs,
         "hook_import_ms_median": statistics.median(hook_us) / 1000,
         "hook_import_ms_max": max(hook_us) / 1000,

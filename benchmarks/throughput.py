@@ -47,7 +47,7 @@ from stable_baselines3.common.vec_env import VecEnv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import RESULTS_DIR, PeakMemory, environment_info, zoo_experiment  # noqa: E402
+from benchmarks.common import RESULTS_DIR, PeakMemory, command_line, environment_info, zoo_experiment  # noqa: E402
 
 TRAINING_RUNS = ("a2c", "a2c_plus", "a2c_plus_native", "a2c_plus_native_pipelined", "network_only")
 ENV_RUNS = ("env_only", "env_only_native", "env_only_raw")
@@ -291,7 +291,7 @@ def main() -> None:
         writer.writerows({key: row[key] for key in FIELDS} for row in rows)
     # The allocator settings reach every run (the workers inherit them) and change their speed
     allocator = [f"{key}={value}" for key, value in sorted(os.environ.items()) if key.startswith(ALLOCATOR_VARIABLES)]
-    command = " ".join([*allocator, "python", "benchmarks/throughput.py", *sys.argv[1:]])
+    command = " ".join([*allocator, command_line("benchmarks/throughput.py", sys.argv[1:])])
     Path(f"{args.output}.json").write_text(
         json.dumps({"command": command, "environment": environment_info()}, indent=2) + "\n"
     )

@@ -94,6 +94,17 @@ def test_startup(tmp_path):
     assert result["environment"]["commit"].removesuffix("-dirty") == head.stdout.strip() != ""
 
 
+def test_recorded_commands_name_paths_inside_the_repository_relative_to_it(tmp_path):
+    from benchmarks.common import REPO_ROOT, command_line
+
+    arguments = ["lunarlander", "--output-dir", str(REPO_ROOT / "docs" / "benchmarks"), f"--runs-dir={REPO_ROOT}/runs"]
+    arguments += ["--output", str(tmp_path / "out")]
+    command = command_line("benchmarks/learning.py", arguments)
+    # Outside the repository a path stays absolute: it names somewhere only that machine has
+    expected = f"lunarlander --output-dir docs/benchmarks --runs-dir=runs --output {tmp_path / 'out'}"
+    assert command == f"python benchmarks/learning.py {expected}"
+
+
 def _breakout_results(directory: Path, a2c_plus: float, a2c: float) -> None:
     from benchmarks.learning import FIELDS
 
