@@ -398,9 +398,10 @@ def main() -> None:
             "python benchmarks/throughput.py --runs a2c a2c_plus_native a2c_plus_native_pipelined network_only "
             "env_only env_only_native env_only_raw --n-envs 8 16 --threads 2 --pairs 3 --steps 20000 "
             "--output docs/benchmarks/native_atari",
-            "`a2c_plus_native` plays all games in one group (`native_atari_groups: 1`, the default below 16 games); "
+            "`a2c_plus_native` plays all games in one group (`native_atari_groups: 1`, the default); "
             "`a2c_plus_native_pipelined` splits them into two groups and emulates one while the policy computes the "
-            "other's actions (`native_atari_groups: 2`, the default from 16 games up); its env stepping overlaps "
+            "other's actions (`native_atari_groups: 2`; the default from 16 games up when this table ran, until one "
+            "group measured faster at every pair, here and in the next table); its env stepping overlaps "
             "the forward passes, so it is counted in its rollout time. `network_only` trains the same A2CPlus on "
             "one fixed observation that costs nothing to make: its rate is what training would reach if emulation "
             "were free, so `network_only / a2c` bounds the ratio any env backend can give on this machine. "
@@ -426,7 +427,7 @@ def main() -> None:
             ADAPTER_COMMAND,
             "Both step the same C++ games with the same emulator settings; `env_only_native` adds what "
             "`AtariVecEnv` does in Python (episode statistics, frame-stack masking after episode ends, resets, "
-            "infos) and uses its default groups (two from 16 games). Single runs on this 2-core machine swing by "
+            "infos) and used the default groups of the time (two from 16 games). Single runs on this 2-core machine swing by "
             "up to a third either way (see the pairs), and the environment-only runs of the table above last a "
             "few seconds each, so the overhead target is judged here, on the median of more and longer pairs.",
         ),

@@ -213,23 +213,31 @@ def _cell(values: list[float]) -> str:
     return f"{statistics.mean(values):.0f} ± {statistics.pstdev(values):.0f}"
 
 
+def _ratio_cell(ratios: list[float]) -> str:
+    return f"{statistics.median(ratios):.3f} ({', '.join(f'{ratio:.3f}' for ratio in ratios)})"
+
+
 def summarize(rows: list[dict]) -> str:
     runs = [run for run in (*TRAINING_RUNS, *ENV_RUNS) if any(row["run"] == run for row in rows)]
     ratios = [run for run in runs if run in TRAINING_RUNS and run != "a2c" and "a2c" in runs]
     header = ["n_envs", "torch threads", *(f"{run} (steps/s)" for run in runs)]
     header += [f"{run} / a2c (median of pairs)" for run in ratios]
+    groups = {"a2c_plus_native", "a2c_plus_native_pipelined"} <= set(runs)
+    if groups:
+        header.append("two groups / one group (median of pairs)")
     if {"env_only_native", "env_only_raw"} <= set(runs):
         header.append("adapter overhead vs raw ale_py (median of pairs)")
     header.append("peak RSS (MB): " + ", ".join(runs))
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     run_ratios = {run: pair_ratios(rows, run) for run in ratios}
+    group_ratios = pair_ratios(rows, "a2c_plus_native_pipelined", base="a2c_plus_native")
     adapter_ratios = pair_ratios(rows, "env_only_native", base="env_only_raw")
     for n_envs, threads in sorted({(row["n_envs"], row["threads"]) for row in rows}):
         group = [row for row in rows if (row["n_envs"], row["threads"]) == (n_envs, threads)]
         cells = [str(n_envs), str(threads), *(_cell(_rates(group, run)) for run in runs)]
-        for run in ratios:
-            values = run_ratios[run][n_envs, threads]
-            cells.append(f"{statistics.median(values):.3f} ({', '.join(f'{r:.3f}' for r in values)})")
+        cells += [_ratio_cell(run_ratios[run][n_envs, threads]) for run in ratios]
+        if groups:
+            cells.append(_ratio_cell(group_ratios[n_envs, threads]))
         if {"env_only_native", "env_only_raw"} <= set(runs):
             overheads = [1 - ratio for ratio in adapter_ratios[n_envs, threads]]
             cells.append(f"{statistics.median(overheads):.1%} ({', '.join(f'{o:.1%}' for o in overheads)})")

@@ -30,6 +30,7 @@ def test_throughput_and_report(tmp_path):
     )
     assert "a2c_plus_native / a2c (median of pairs)" in output
     assert "a2c_plus_native_pipelined / a2c (median of pairs)" in output
+    assert "two groups / one group (median of pairs)" in output
     rows = _rows(tmp_path / "native_atari.csv")
     assert sorted(row["run"] for row in rows) == sorted(runs)
     assert all(float(row["steps_per_second"]) > 0 for row in rows)

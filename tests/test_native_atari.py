@@ -275,9 +275,10 @@ def test_pipelined_rollout_stopped_by_a_callback_leaves_nothing_in_flight():
     env.close()
 
 
-@pytest.mark.parametrize("n_envs, groups", [(8, 1), (16, 2), (17, 1)])
-def test_two_groups_by_default_from_16_games(n_envs, groups):
-    env = AtariVecEnv(SPACE_INVADERS, n_envs)
-    assert len(env.group_slices) == groups
-    assert sum(indices.stop - indices.start for indices in env.group_slices) == n_envs
+@pytest.mark.parametrize("kwargs, slices", [({}, [(0, 16)]), ({"n_groups": 2}, [(0, 8), (8, 16)])])
+def test_one_group_unless_asked(kwargs, slices):
+    # On 2 CPU cores one group trained faster than two (docs/benchmarks.md)
+    env = AtariVecEnv(SPACE_INVADERS, 16, **kwargs)
+    assert [(indices.start, indices.stop) for indices in env.group_slices] == slices
+    assert len(env._groups) == len(slices)
     env.close()

@@ -62,9 +62,10 @@ class AtariVecEnv(VecEnv):
     :param monitor_dir: if given, write ``<i>.monitor.csv`` files there, as ``Monitor`` does
     :param n_groups: the games are split into this many groups of equal size, each emulated by its
         own set of threads, so a caller can compute the next actions of one group while the others
-        are emulated (``step_group_async``/``step_group_wait``; A2CPlus does). ``None``: 2 groups
-        from 16 games up (when ``n_envs`` is even), else 1. On 2 cores, groups of 8 paid for their
-        smaller forward passes and groups of 4 did not (docs/benchmarks.md).
+        are emulated (``step_group_async``/``step_group_wait``; A2CPlus does). The overlap is meant
+        for a network that does not share the emulator's cores (a GPU; not measured yet): on 2 CPU
+        cores one group trained faster than two in each measurement since the critic runs once per
+        rollout (docs/benchmarks.md)
     """
 
     def __init__(
@@ -82,12 +83,10 @@ class AtariVecEnv(VecEnv):
         fire_reset: bool = True,
         max_episode_frames: int | None = None,
         monitor_dir: str | None = None,
-        n_groups: int | None = None,
+        n_groups: int = 1,
     ) -> None:
         if not is_integer(n_envs) or n_envs < 1:
             raise ValueError(f"n_envs must be an integer >= 1, got {n_envs!r}")
-        if n_groups is None:
-            n_groups = 2 if n_envs >= 16 and n_envs % 2 == 0 else 1
         if not is_integer(n_groups) or n_groups < 1 or n_envs % n_groups:
             raise ValueError(f"n_groups must be a whole divisor of n_envs={n_envs}, got {n_groups!r}")
         spec = _ale_spec(env_id)

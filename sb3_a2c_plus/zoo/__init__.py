@@ -40,7 +40,7 @@ def register_experiment_manager() -> None:
     heartbeats (see :mod:`sb3_a2c_plus.zoo.storage`). For every algorithm: the hyperparameter
     ``native_atari: true`` (``--hyperparams native_atari:True``) trains on ale_py's C++ vectorised
     Atari environment (:class:`~sb3_a2c_plus.envs.AtariVecEnv`) instead of ``AtariWrapper`` on ``--vec-env``,
-    its games split into ``native_atari_groups`` groups (by default as ``AtariVecEnv``'s ``n_groups``).
+    its games split into ``native_atari_groups`` groups (1 by default, see ``AtariVecEnv``'s ``n_groups``).
     """
     from rl_zoo3.exp_manager import ExperimentManager
 
@@ -96,7 +96,7 @@ def register_experiment_manager() -> None:
             n_envs,
             seed=self.seed,
             monitor_dir=None if no_log else self.save_path,
-            n_groups=self.native_atari_groups,
+            n_groups=1 if self.native_atari_groups is None else self.native_atari_groups,
         )
         if self.verbose > 0:
             groups = f" in {len(env.group_slices)} groups" if len(env.group_slices) > 1 else ""
