@@ -64,8 +64,7 @@ class AtariVecEnv(VecEnv):
         own set of threads, so a caller can compute the next actions of one group while the others
         are emulated (``step_group_async``/``step_group_wait``; A2CPlus does). The overlap is meant
         for a network that does not share the emulator's cores (a GPU; not measured yet): on 2 CPU
-        cores one group trained faster than two in each measurement since the critic runs once per
-        rollout (docs/benchmarks.md)
+        cores, where both share them, one group trained faster (docs/benchmarks.md).
     """
 
     def __init__(
