@@ -391,8 +391,10 @@ def main() -> None:
             "throughput",
             "SB3 A2C and A2CPlus on SubprocVecEnv (SpaceInvaders)",
             "python benchmarks/throughput.py --n-envs 8 16 --threads 1 2 --pairs 3 --steps 20000",
-            "Run at commit 030b360, from which the convolutions take channels-last input only in the update "
-            "(rollouts and predictions keep torch's default layout, faster there). The machine ran about a third "
+            "Run at commit 030b360, from which the convolutions take channels-last input only in the update; "
+            "without gradients they keep the input's layout. The frames of these runs come from "
+            "`VecTransposeImage`, channels-last by strides, so their rollouts ran as before it (only "
+            "default-layout input, the native backend's, changed). The machine ran about a third "
             "slower than at the previous run of this command (the file at commit 36a69f7: SB3 A2C 445-597 "
             "steps/s, `env_only` 1,558-1,862), so compare the ratios, taken within pairs, rather than the rates: "
             "they were 0.929-0.992 then. With 8 envs A2CPlus is still behind, mostly in the update: on a "
