@@ -222,10 +222,11 @@ def summarize(rows: list[dict]) -> str:
     ratios = [run for run in runs if run in TRAINING_RUNS and run != "a2c" and "a2c" in runs]
     header = ["n_envs", "torch threads", *(f"{run} (steps/s)" for run in runs)]
     header += [f"{run} / a2c (median of pairs)" for run in ratios]
-    groups = {"a2c_plus_native", "a2c_plus_native_pipelined"} <= set(runs)
-    if groups:
+    compares_groups = {"a2c_plus_native", "a2c_plus_native_pipelined"} <= set(runs)
+    compares_adapter = {"env_only_native", "env_only_raw"} <= set(runs)
+    if compares_groups:
         header.append("two groups / one group (median of pairs)")
-    if {"env_only_native", "env_only_raw"} <= set(runs):
+    if compares_adapter:
         header.append("adapter overhead vs raw ale_py (median of pairs)")
     header.append("peak RSS (MB): " + ", ".join(runs))
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -236,9 +237,9 @@ def summarize(rows: list[dict]) -> str:
         group = [row for row in rows if (row["n_envs"], row["threads"]) == (n_envs, threads)]
         cells = [str(n_envs), str(threads), *(_cell(_rates(group, run)) for run in runs)]
         cells += [_ratio_cell(run_ratios[run][n_envs, threads]) for run in ratios]
-        if groups:
+        if compares_groups:
             cells.append(_ratio_cell(group_ratios[n_envs, threads]))
-        if {"env_only_native", "env_only_raw"} <= set(runs):
+        if compares_adapter:
             overheads = [1 - ratio for ratio in adapter_ratios[n_envs, threads]]
             cells.append(f"{statistics.median(overheads):.1%} ({', '.join(f'{o:.1%}' for o in overheads)})")
         cells.append(", ".join(f"{max(row['peak_rss_mb'] for row in group if row['run'] == run):.0f}" for run in runs))
