@@ -30,7 +30,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import RESULTS_DIR, command_line, environment_info, zoo_experiment  # noqa: E402
+from benchmarks.common import RESULTS_DIR, command_line, environment_info, source_commit, zoo_experiment  # noqa: E402
 
 RUNS_DIR = Path(__file__).resolve().parent / "runs"
 A2C_PLUS_ENTRIES = yaml.safe_load((Path(__file__).resolve().parent.parent / "hyperparams" / "a2c_plus.yml").read_text())
@@ -322,6 +322,8 @@ FIELDS = [
     "train_seconds",
     "fps",
     "log_dir",
+    "commit",
+    "date",
 ]
 
 
@@ -411,6 +413,9 @@ def run_one(name: str, config_name: str, seed: int, n_timesteps: int, runs_dir: 
         "fps": round(model.num_timesteps / train_seconds),
         "eval_episodes": experiment.eval_episodes,
         "log_dir": str(Path(manager.save_path).relative_to(runs_dir)),
+        # Each run's own: an experiment resumed or extended later spans commits and days
+        "commit": source_commit(),
+        "date": time.strftime("%Y-%m-%d"),
     }
     if experiment.evaluation == "threshold":
         reached = callback.best_mean_reward >= experiment.threshold

@@ -10,6 +10,7 @@ import csv
 import json
 import statistics
 import sys
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -30,7 +31,7 @@ def _read(name: str) -> list[dict]:
         rows = list(csv.DictReader(file))
     for row in rows:
         for key, value in row.items():
-            if value in ("", None) or key in ("experiment", "config", "algo", "env", "run", "log_dir"):
+            if value in ("", None) or key in ("experiment", "config", "algo", "env", "run", "log_dir", "commit", "date"):
                 continue
             row[key] = int(value) if key in NUMERIC else float(value)
     return rows
@@ -42,9 +43,22 @@ def _meta(name: str) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _machine(meta: dict) -> str:
+def _machine(meta: dict, exclude: tuple[str, ...] = ()) -> str:
     environment = meta.get("environment", {})
-    return ", ".join(f"{key} {value}" for key, value in environment.items())
+    return ", ".join(f"{key} {value}" for key, value in environment.items() if key not in exclude)
+
+
+def _provenance(rows: list[dict]) -> str:
+    """Which commit and day each run had, counted, from the rows that record it (rows written before they did not)."""
+    recorded = Counter((row["commit"], row["date"]) for row in rows if row.get("commit"))
+    parts = [
+        f"commit {commit} on {date} ({count} run{'s' * (count > 1)})"
+        for (commit, date), count in sorted(recorded.items(), key=lambda item: (item[0][1], item[0][0]))
+    ]
+    unrecorded = len(rows) - sum(recorded.values())
+    if parts and unrecorded:
+        parts.append(f"not recorded for {unrecorded} earlier run{'s' * (unrecorded > 1)}")
+    return "; ".join(parts)
 
 
 def _mean_std(values: list[float]) -> str:
@@ -229,11 +243,17 @@ def _experiment_header(name: str) -> str:
     if not rows:
         return f"{experiment.env_id}, budget {budget:,} steps, seeds {seeds}."
     commands = meta.get("commands") or [meta.get("command", f"python benchmarks/learning.py {name}")]
+    provenance = _provenance(rows)
+    if provenance:
+        machine = f"{_machine(meta, exclude=('commit', 'date'))}. Runs by commit and date: {provenance}"
+    else:
+        # The metadata keeps the environment of the last command that wrote rows
+        machine = _machine(meta) + (" (commit and date of the last command)" if len(commands) > 1 else "")
     commands = ", ".join(f"`{command}`" for command in commands)
     return (
         f"{experiment.env_id}, budget {budget:,} steps, seeds {seeds}, torch threads {experiment.threads}, "
         f"`{experiment.vec_env}` vectorisation. Commands: {commands}. "
-        f"Machine: {_machine(meta)}. Raw results: [{name}.csv](benchmarks/{name}.csv), "
+        f"Machine: {machine}. Raw results: [{name}.csv](benchmarks/{name}.csv), "
         f"curves: [{name}_curves.csv](benchmarks/{name}_curves.csv). The training steps/s of these runs are not a "
         f"speed comparison (runs shared the machine, see section 1).{figure}" + (f"\n\n{NOTES[name]}" if name in NOTES else "")
     )

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -70,6 +71,10 @@ def test_learning(tmp_path):
     assert (row["config"], row["seed"], row["eval_episodes"]) == ("a2c_plus", "0", "100")
     assert -1000 < float(row["eval_mean"]) < 400 and float(row["fps"]) > 0
     assert (tmp_path / "runs" / row["log_dir"] / "0.monitor.csv").is_file()
+    # Each run records the code and day it ran on
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BENCHMARKS, capture_output=True, text=True)
+    assert row["commit"].removesuffix("-dirty") == head.stdout.strip() != ""
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["date"])
     for name in ("lunarlander", "cartpole"):
         (command,) = json.loads((tmp_path / f"{name}.json").read_text())["commands"]
         assert command.startswith("python benchmarks/learning.py lunarlander cartpole --configs a2c_plus --seeds 0")
@@ -137,6 +142,27 @@ def test_report_calls_scores_below_random_play_inconclusive_and_flags_gaps_withi
         assert row.endswith(f"(2 and 2 seeds){warning} | {verdict} |"), row
     # Seeds 0 and 1 of the experiment's three: the table names what each config lacks
     assert "*Not run yet: a2c_plus seed 2, a2c seed 2 (`python benchmarks/learning.py breakout` resumes).*" in report
+
+
+def test_report_names_each_runs_commit_and_date_where_the_rows_record_them(tmp_path):
+    from benchmarks.learning import FIELDS
+
+    environment = dict(cores="2", commit="ccc", date="2026-01-03")
+    (tmp_path / "breakout.json").write_text(json.dumps(dict(commands=["first", "second"], environment=environment)))
+    header = "budget 500,000 steps, seeds [0, 1], torch threads 2, `subproc` vectorisation. Commands: `first`, `second`. "
+    _breakout_results(tmp_path, 12.0, 8.0)
+    assert header + "Machine: cores 2, commit ccc, date 2026-01-03 (commit and date of the last command)." in _report(tmp_path)
+
+    with open(tmp_path / "breakout.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    for row, (commit, date) in zip(rows, [("", ""), ("bbb", "2026-01-02"), ("aaa", "2026-01-01"), ("aaa", "2026-01-01")]):
+        row.update(commit=commit, date=date)
+    with open(tmp_path / "breakout.csv", "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    provenance = "commit aaa on 2026-01-01 (2 runs); commit bbb on 2026-01-02 (1 run); not recorded for 1 earlier run"
+    assert f"{header}Machine: cores 2. Runs by commit and date: {provenance}. Raw results: " in _report(tmp_path)
 
 
 def test_report_lists_each_study_and_its_best_trials(tmp_path):
