@@ -165,6 +165,31 @@ def test_report_names_each_runs_commit_and_date_where_the_rows_record_them(tmp_p
     assert f"{header}Machine: cores 2. Runs by commit and date: {provenance}. Raw results: " in _report(tmp_path)
 
 
+def test_report_judges_the_gpu_target_on_gpu_runs_only(tmp_path):
+    from benchmarks.throughput import FIELDS
+
+    target = "| A2CPlus on the native backend (one group) / A2C on SubprocVecEnv >= 2.5 (16 envs, 2 threads, GPU machine) | "
+    assert "| A2CPlus on the native backend / A2C on SubprocVecEnv >= 2.5 on a GPU machine with many cores | needs a GPU" in (
+        _report(tmp_path)
+    )
+    with open(tmp_path / "native_atari_gpu.csv", "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=FIELDS)
+        writer.writeheader()
+        for pair in range(2):
+            for run, rate in (("a2c", 400.0), ("a2c_plus_native", 1200.0), ("network_only", 1600.0)):
+                times = dict(seconds=1.0, env_seconds=0.5, inference_seconds=0.2, update_seconds=0.3, peak_rss_mb=1.0)
+                setting = dict(env="x", n_envs=16, threads=2, pair=pair, run=run, steps=1)
+                writer.writerow(setting | times | dict(steps_per_second=rate))
+    measured = "3.000 (emulation free: 4.000)"
+    cases = [("NVIDIA H100", f"{measured} | yes |"), ("none", f"{measured}; that run had no GPU | not measured |")]
+    for gpu, verdict in cases:
+        meta = dict(command="python benchmarks/throughput.py", environment=dict(gpu=gpu))
+        (tmp_path / "native_atari_gpu.json").write_text(json.dumps(meta))
+        report = _report(tmp_path)
+        assert f"{target}{verdict}" in report
+        assert "on a GPU machine with many cores | needs a GPU" not in report
+
+
 def test_report_lists_each_study_and_its_best_trials(tmp_path):
     with open(tmp_path / "tune_lunarlander_normalized.csv", "w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=["number", "value", "state"])
