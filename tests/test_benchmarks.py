@@ -16,6 +16,11 @@ def _rows(path: Path) -> list[dict]:
         return list(csv.DictReader(file))
 
 
+def _head_commit() -> str:
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BENCHMARKS, capture_output=True, text=True)
+    return head.stdout.strip()
+
+
 def _report(results: Path) -> str:
     run([str(BENCHMARKS / "report.py"), "--results", str(results), "--output", str(results / "report.md")], results)
     return (results / "report.md").read_text()
@@ -74,8 +79,7 @@ def test_learning(tmp_path):
     assert -1000 < float(row["eval_mean"]) < 400 and float(row["fps"]) > 0
     assert (tmp_path / "runs" / row["log_dir"] / "0.monitor.csv").is_file()
     # Each run records the code and day it ran on
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BENCHMARKS, capture_output=True, text=True)
-    assert row["commit"].removesuffix("-dirty") == head.stdout.strip() != ""
+    assert row["commit"].removesuffix("-dirty") == _head_commit() != ""
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["date"])
     for name in ("lunarlander", "cartpole"):
         (command,) = json.loads((tmp_path / f"{name}.json").read_text())["commands"]
@@ -98,8 +102,7 @@ def test_startup(tmp_path):
     assert result["heavy_modules_loaded_at_startup"] == "[]"
     assert result["hook_import_ms_median"] > 0
     # Which code produced the figures: the checkout's commit ("-dirty" with uncommitted code changes)
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=BENCHMARKS, capture_output=True, text=True)
-    assert result["environment"]["commit"].removesuffix("-dirty") == head.stdout.strip() != ""
+    assert result["environment"]["commit"].removesuffix("-dirty") == _head_commit() != ""
 
 
 def test_recorded_commands_name_paths_inside_the_repository_relative_to_it(tmp_path):
