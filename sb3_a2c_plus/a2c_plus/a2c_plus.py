@@ -55,9 +55,9 @@ class A2CPlus(OnPolicyAlgorithm):
     the same meaning, and adds ``advantage_estimator`` and ``rollout_batch_norm``.
 
     The default estimator is ``"nstep"``, the reference notebook's targets: they carry no
-    lambda to tune, and on LunarLander (500k steps, 3 seeds, docs/benchmarks.md) their mean over
-    seeds beat GAE(0.95)'s in both paired comparisons; the best tuned setting there used GAE
-    with lambda 0.994, i.e. close to n-step.
+    lambda to tune. In the ablations of docs/benchmarks.md GAE(0.95) did not beat them: on
+    LunarLander it scored below them, and on SpaceInvaders the two were within the spread over
+    seeds. The tuned LunarLander entry uses GAE with a lambda of almost 1, i.e. close to n-step.
 
     :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy)
     :param env: The environment to learn from (if registered in Gym, can be str)
