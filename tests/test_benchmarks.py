@@ -6,6 +6,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.zoo import run
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -252,3 +254,16 @@ def test_source_commit_is_dirty_for_code_changes_only(tmp_path, monkeypatch):
         (tmp_path / path).write_text("# edited")
         assert common.source_commit() == f"{head}-dirty"
         git("checkout", "--", path)
+
+
+def test_entry_variants_fail_once_the_entry_lacks_the_text_they_replace():
+    from benchmarks.learning import A2C_PLUS_ENTRIES, ADAM_VARIANTS, ENTRY_VARIANTS, _entry_policy_kwargs_replaced
+
+    entry = A2C_PLUS_ENTRIES["LunarLander-v3"]["policy_kwargs"]
+    narrow = ENTRY_VARIANTS["entry_heads_256"].hyperparams["policy_kwargs"]
+    assert narrow == entry.replace("[512, 512]", "[256, 256]") != entry
+    adam = ADAM_VARIANTS["entry_adam"].hyperparams["policy_kwargs"]
+    assert "optimizer_class=th.optim.Adam" in adam and "RMSpropTFLike" not in adam
+    # Otherwise a variant would train the entry itself under its own name
+    with pytest.raises(ValueError, match=r"no longer contain '\[999, 999\]'"):
+        _entry_policy_kwargs_replaced("LunarLander-v3", "[999, 999]", "[256, 256]")
