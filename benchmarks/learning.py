@@ -35,6 +35,8 @@ from benchmarks.common import RESULTS_DIR, command_line, environment_info, sourc
 RUNS_DIR = Path(__file__).resolve().parent / "runs"
 A2C_PLUS_ENTRIES = yaml.safe_load((Path(__file__).resolve().parent.parent / "hyperparams" / "a2c_plus.yml").read_text())
 CURVE_BINS = 50
+# What the curves' step axis counts; Atari curves written before this column counted emulator frames
+CURVE_AXIS = "agent steps"
 
 
 @dataclass(frozen=True)
@@ -337,6 +339,8 @@ EXPERIMENTS = {
         {**CONTENDERS, "a2c_plus_batch_stats": ATARI_ABLATIONS["batch_norm_batch_stats"]},
     ),
     "breakout": _atari("BreakoutNoFrameskip-v4", 500_000, (0, 1, 2), CONTENDERS),
+    # At 500k steps neither algorithm plays Breakout better than random; twice the budget, one seed at a time
+    "breakout_1m": _atari("BreakoutNoFrameskip-v4", 1_000_000, (0, 1, 2), CONTENDERS),
     "ablation_lunarlander": _lunar_lander(
         (0, 1, 2),
         {
@@ -478,13 +482,15 @@ def _curves(
     previous: list[dict[str, str]],
 ) -> list[dict[str, Any]]:
     """
-    Training returns (rolling mean over ``curve_window`` episodes), binned on the step axis. A run
-    whose monitor logs are gone (made on another machine, or the runs folder was cleaned) keeps
-    its rows of ``previous``, the curves written before, so adding seeds never drops old curves.
+    Training returns (rolling mean over ``curve_window`` episodes), binned on the agent-step axis.
+    A run whose monitor logs are gone (made on another machine, or the runs folder was cleaned)
+    keeps its rows of ``previous``, the curves written before, so adding seeds never drops old
+    curves; except Atari rows from before the ``axis`` column, which counted emulator frames.
     """
     from stable_baselines3.common.monitor import LoadMonitorResultsError, load_results
     from stable_baselines3.common.results_plotter import X_TIMESTEPS, ts2xy, window_func
 
+    atari = experiment.evaluation == "atari"
     rows = []
     bins = np.linspace(0, n_timesteps, CURVE_BINS + 1)[1:]
     for result in results:
@@ -492,13 +498,18 @@ def _curves(
             x, y = ts2xy(load_results(str(runs_dir / result["log_dir"])), X_TIMESTEPS)
         except LoadMonitorResultsError:
             rows += [
-                {**row, "timesteps": int(row["timesteps"]), "return": float(row["return"])}
+                {**row, "timesteps": int(row["timesteps"]), "return": float(row["return"]), "axis": CURVE_AXIS}
                 for row in previous
                 if (row["config"], row["seed"]) == (result["config"], result["seed"])
+                and (row.get("axis") == CURVE_AXIS or not atari)
             ]
             continue
         if len(x) < experiment.curve_window:
             continue
+        if atari:
+            # Monitor sits under AtariWrapper's frame skip, so its lengths are emulator frames, which
+            # also count the reset frames the agent never sees: spread the run's agent steps over them.
+            x = x * int(result["n_timesteps"]) / x[-1]
         x, y = window_func(x, y, experiment.curve_window, np.mean)
         for step in bins[(bins >= x[0]) & (bins <= x[-1])]:
             rows.append(
@@ -507,6 +518,7 @@ def _curves(
                     "seed": result["seed"],
                     "timesteps": int(step),
                     "return": float(np.interp(step, x, y)),
+                    "axis": CURVE_AXIS,
                 }
             )
     return rows
@@ -638,10 +650,14 @@ def main() -> None:
         curves = _curves(experiment, _read_rows(results_path), n_timesteps, args.runs_dir, _read_rows(curves_path))
         if curves:
             with open(curves_path, "w", newline="") as file:
-                writer = csv.DictWriter(file, fieldnames=["config", "seed", "timesteps", "return"])
+                writer = csv.DictWriter(file, fieldnames=["config", "seed", "timesteps", "return", "axis"])
                 writer.writeheader()
                 writer.writerows(curves)
             _plot(name, experiment, curves, args.output_dir / f"{name}.png")
+        else:
+            # No curve left to draw: stale files would show what the table no longer holds
+            curves_path.unlink(missing_ok=True)
+            (args.output_dir / f"{name}.png").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -118,14 +118,14 @@ def test_recorded_commands_name_paths_inside_the_repository_relative_to_it(tmp_p
     assert command == f"python benchmarks/learning.py {expected}"
 
 
-def _breakout_results(directory: Path, a2c_plus: float, a2c: float) -> None:
+def _breakout_results(directory: Path, a2c_plus: float, a2c: float, seeds: tuple[int, ...] = (0, 1)) -> None:
     from benchmarks.learning import FIELDS
 
     with open(directory / "breakout.csv", "w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=FIELDS)
         writer.writeheader()
         for config, score in (("a2c_plus", a2c_plus), ("a2c", a2c)):
-            for seed in (0, 1):
+            for seed in seeds:
                 writer.writerow(
                     dict(experiment="breakout", config=config, algo=config, env="BreakoutNoFrameskip-v4", seed=seed)
                     | dict(n_timesteps=500_000, eval_mean=score + seed / 10, eval_std=1.0, eval_episodes=30)
@@ -134,7 +134,7 @@ def _breakout_results(directory: Path, a2c_plus: float, a2c: float) -> None:
 
 
 def test_report_calls_scores_below_random_play_inconclusive_and_flags_gaps_within_noise(tmp_path):
-    target = "| BreakoutNoFrameskip-v4: A2CPlus above SB3 A2C (mean final evaluation) | "
+    target = "| BreakoutNoFrameskip-v4, 500,000 steps: A2CPlus above SB3 A2C (mean final evaluation) | "
     within_noise = "; the gap is smaller than one standard deviation over seeds"
     # Each config's two seeds score its value and 0.1 more: a standard deviation of 0.05
     cases = [
@@ -149,6 +149,10 @@ def test_report_calls_scores_below_random_play_inconclusive_and_flags_gaps_withi
         assert row.endswith(f"(2 and 2 seeds){warning} | {verdict} |"), row
     # Seeds 0 and 1 of the experiment's three: the table names what each config lacks
     assert "*Not run yet: a2c_plus seed 2, a2c seed 2 (`python benchmarks/learning.py breakout` resumes).*" in report
+    # Far apart, but one seed each
+    _breakout_results(tmp_path, 12.0, 8.0, seeds=(0,))
+    (row,) = [line for line in _report(tmp_path).splitlines() if line.startswith(target)]
+    assert row.endswith("(1 and 1 seeds); one seed cannot tell a gap from luck | inconclusive |"), row
 
 
 def test_report_names_each_runs_commit_and_date_where_the_rows_record_them(tmp_path):
@@ -227,9 +231,37 @@ def test_curves_of_runs_whose_logs_are_gone_are_kept(tmp_path):
 
     computed = [row for row in curves if row["seed"] == "0"]
     # Episode k (return k, 100 steps) ends at step 100 (k + 1); the mean of the last 20 returns there is k - 9.5
-    assert computed[-1] == {"config": "a2c", "seed": "0", "timesteps": 4000, "return": 29.5}
+    assert computed[-1] == {"config": "a2c", "seed": "0", "timesteps": 4000, "return": 29.5, "axis": "agent steps"}
     assert all(row["return"] >= 9.5 for row in computed)
-    assert [row for row in curves if row["seed"] != "0"] == [{"config": "a2c", "seed": "1", "timesteps": 2000, "return": -1.0}]
+    kept = [row for row in curves if row["seed"] != "0"]
+    assert kept == [{"config": "a2c", "seed": "1", "timesteps": 2000, "return": -1.0, "axis": "agent steps"}]
+
+
+def test_atari_curves_count_agent_steps_not_emulator_frames(tmp_path):
+    from benchmarks.learning import EXPERIMENTS, _curves
+
+    # 200 games of 4,400 frames (Monitor sits under the frame skip) in a run of 200,000 agent steps
+    log_dir = tmp_path / "breakout" / "a2c" / "seed_0"
+    log_dir.mkdir(parents=True)
+    episodes = "\n".join(f"{episode},4400,{episode}" for episode in range(200))
+    (log_dir / "0.monitor.csv").write_text(f'#{{"t_start": 0, "env_id": "BreakoutNoFrameskip-v4"}}\nr,l,t\n{episodes}\n')
+    results = [
+        {"config": "a2c", "seed": "0", "log_dir": "breakout/a2c/seed_0", "n_timesteps": "200000"},
+        {"config": "a2c", "seed": "1", "log_dir": "breakout/a2c/seed_1", "n_timesteps": "200000"},
+        {"config": "a2c", "seed": "2", "log_dir": "breakout/a2c/seed_2", "n_timesteps": "200000"},
+    ]
+    # Seeds 1 and 2 have no logs left: seed 2's curve predates the axis column, so it counted frames
+    previous = [
+        {"config": "a2c", "seed": "1", "timesteps": "8000", "return": "1.0", "axis": "agent steps"},
+        {"config": "a2c", "seed": "2", "timesteps": "8000", "return": "1.0"},
+    ]
+    curves = _curves(EXPERIMENTS["breakout"], results, 200_000, tmp_path, previous)
+
+    computed = [row for row in curves if row["seed"] == "0"]
+    # On the step axis game k ends at step 1,000 (k + 1); the last 100 games' mean there is k - 49.5
+    assert computed[0] == {"config": "a2c", "seed": "0", "timesteps": 100_000, "return": 49.5, "axis": "agent steps"}
+    assert computed[-1]["timesteps"] == 200_000 and computed[-1]["return"] == 149.5
+    assert [row["seed"] for row in curves if row["seed"] != "0"] == ["1"]
 
 
 def test_source_commit_is_dirty_for_code_changes_only(tmp_path, monkeypatch):
