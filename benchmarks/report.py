@@ -261,7 +261,9 @@ def _curve_gaps(name: str, rows: list[dict]) -> str:
             lacking.setdefault(row["config"], []).append(str(row["seed"]))
     if not lacking:
         return ""
-    runs = ", ".join(f"{config} seed{'s' * (len(seeds) > 1)} {', '.join(sorted(seeds))}" for config, seeds in lacking.items())
+    runs = ", ".join(
+        f"{config} seed{'s' * (len(seeds) > 1)} {', '.join(sorted(seeds, key=int))}" for config, seeds in lacking.items()
+    )
     why = "their training logs are gone or hold fewer episodes than the curve's window"
     if EXPERIMENTS[name].evaluation == "atari":
         why = (

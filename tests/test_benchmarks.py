@@ -149,6 +149,8 @@ def test_report_calls_scores_below_random_play_inconclusive_and_flags_gaps_withi
         assert row.endswith(f"(2 and 2 seeds){warning} | {verdict} |"), row
     # Seeds 0 and 1 of the experiment's three: the table names what each config lacks
     assert "*Not run yet: a2c_plus seed 2, a2c seed 2 (`python benchmarks/learning.py breakout` resumes).*" in report
+    # No curves file: the header says which runs lack a curve, and why
+    assert "curves: none. No learning curve for a2c_plus seeds 0, 1, a2c seeds 0, 1: their training logs are gone" in report
     # Far apart, but one seed each
     _breakout_results(tmp_path, 12.0, 8.0, seeds=(0,))
     (row,) = [line for line in _report(tmp_path).splitlines() if line.startswith(target)]
