@@ -21,6 +21,7 @@ from benchmarks.throughput import TRAINING_RUNS, breakdown, pair_ratios, summari
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 RESULTS = DOCS / "benchmarks"  # reassigned by --results
 NUMERIC = {"n_envs", "threads", "pair", "steps", "seed", "n_timesteps", "eval_episodes"}
+STRINGS = {"experiment", "config", "algo", "env", "run", "log_dir", "commit", "date", "axis"}
 
 
 def _read(name: str) -> list[dict]:
@@ -31,7 +32,7 @@ def _read(name: str) -> list[dict]:
         rows = list(csv.DictReader(file))
     for row in rows:
         for key, value in row.items():
-            if value in ("", None) or key in ("experiment", "config", "algo", "env", "run", "log_dir", "commit", "date"):
+            if value in ("", None) or key in STRINGS:
                 continue
             row[key] = int(value) if key in NUMERIC else float(value)
     return rows
@@ -80,6 +81,10 @@ def _within_noise(summary: dict[str, dict[str, float]]) -> str:
     if abs(plus["mean"] - base["mean"]) < max(plus["std"], base["std"]):
         return "; the gap is smaller than one standard deviation over seeds"
     return ""
+
+
+def _config_seeds(config: str, seeds: list[int]) -> str:
+    return f"{config} seed{'s' * (len(seeds) > 1)} {', '.join(map(str, seeds))}"
 
 
 def learning_table(name: str) -> tuple[str, dict[str, dict[str, float]]]:
@@ -137,11 +142,11 @@ def learning_table(name: str) -> tuple[str, dict[str, dict[str, float]]]:
     done = {(row["config"], row["seed"]) for row in rows}
     missing = []
     for config in experiment.configs:
-        seeds = [str(seed) for seed in experiment.seeds if (config, seed) not in done]
+        seeds = [seed for seed in experiment.seeds if (config, seed) not in done]
         if len(seeds) == len(experiment.seeds):
             missing.append(config)
         elif seeds:
-            missing.append(f"{config} seed{'s' * (len(seeds) > 1)} {', '.join(seeds)}")
+            missing.append(_config_seeds(config, seeds))
     if missing:
         lines.append(f"\n*Not run yet: {', '.join(missing)} (`python benchmarks/learning.py {name}` resumes).*")
     return "\n".join(lines), summary
@@ -248,22 +253,16 @@ NOTES = {
 }
 
 
-def _curve_gaps(name: str, rows: list[dict]) -> str:
+def _curve_gaps(name: str, rows: list[dict], curves: list[dict]) -> str:
     """Which runs of an experiment have no learning curve, and why."""
-    path = RESULTS / f"{name}_curves.csv"
-    drawn = set()
-    if path.exists():
-        with open(path, newline="") as file:
-            drawn = {(row["config"], row["seed"]) for row in csv.DictReader(file)}
-    lacking: dict[str, list[str]] = {}
+    drawn = {(row["config"], row["seed"]) for row in curves}
+    lacking: dict[str, list[int]] = {}
     for row in rows:
-        if (row["config"], str(row["seed"])) not in drawn:
-            lacking.setdefault(row["config"], []).append(str(row["seed"]))
+        if (row["config"], row["seed"]) not in drawn:
+            lacking.setdefault(row["config"], []).append(row["seed"])
     if not lacking:
         return ""
-    runs = ", ".join(
-        f"{config} seed{'s' * (len(seeds) > 1)} {', '.join(sorted(seeds, key=int))}" for config, seeds in lacking.items()
-    )
+    runs = ", ".join(_config_seeds(config, sorted(seeds)) for config, seeds in lacking.items())
     why = "their training logs are gone or hold fewer episodes than the curve's window"
     if EXPERIMENTS[name].evaluation == "atari":
         why = (
@@ -290,12 +289,13 @@ def _experiment_header(name: str) -> str:
         # The metadata keeps the environment of the last command that wrote rows
         machine = _machine(meta) + (" (commit and date of the last command)" if len(commands) > 1 else "")
     commands = ", ".join(f"`{command}`" for command in commands)
-    curves = f"[{name}_curves.csv](benchmarks/{name}_curves.csv)" if (RESULTS / f"{name}_curves.csv").exists() else "none"
+    curve_rows = _read(f"{name}_curves")
+    curves = f"[{name}_curves.csv](benchmarks/{name}_curves.csv)" if curve_rows else "none"
     return (
         f"{experiment.env_id}, budget {budget:,} steps, seeds {seeds}, torch threads {experiment.threads}, "
         f"`{experiment.vec_env}` vectorisation. Commands: {commands}. "
         f"Machine: {machine}. Raw results: [{name}.csv](benchmarks/{name}.csv), "
-        f"curves: {curves}.{_curve_gaps(name, rows)} The training steps/s of these runs are not a "
+        f"curves: {curves}.{_curve_gaps(name, rows, curve_rows)} The training steps/s of these runs are not a "
         f"speed comparison (runs shared the machine, see section 1).{figure}" + (f"\n\n{NOTES[name]}" if name in NOTES else "")
     )
 
