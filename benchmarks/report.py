@@ -174,10 +174,10 @@ NOTES = {
     "breakout": f"{CONTENDERS_NOTE}.",
     "breakout_1m": (
         f"{CONTENDERS_NOTE}. Twice the budget of the table above, where neither algorithm played better than "
-        "random; one seed so far, since one run takes about 35 minutes on this machine. Both curves start to "
-        "rise only in the last few hundred thousand steps: the mean training game goes from about 1.4 in the "
-        "first 100k steps to about 2.2 in the last, for both algorithms, so the final evaluations are still "
-        "about random play (1.7) and say nothing yet about which learns Breakout better."
+        "random; one run takes about 35 minutes on this machine. Both curves rise only in the last few hundred "
+        "thousand steps: over the three seeds the mean training game goes from about 1.4 in the first 100k steps "
+        "to about 2.1 in the last 100k, for both algorithms, so the final evaluations are still below random "
+        "play (1.7) and say nothing yet about which learns Breakout better."
     ),
     "cartpole": f"{CONTENDERS_NOTE}.",
     "lunarlander_normalized": (

@@ -40,7 +40,7 @@ def register_experiment_manager() -> None:
     heartbeats (see :mod:`sb3_a2c_plus.zoo.storage`). For every algorithm: the hyperparameter
     ``native_atari: true`` (``--hyperparams native_atari:True``) trains on ale_py's C++ vectorised
     Atari environment (:class:`~sb3_a2c_plus.envs.AtariVecEnv`) instead of ``AtariWrapper`` on ``--vec-env``,
-    its games split into ``native_atari_groups`` groups (1 by default, see ``AtariVecEnv``'s ``n_groups``).
+    its games split into ``native_atari_groups`` groups (unset: ``AtariVecEnv``'s default ``n_groups``).
     """
     from rl_zoo3.exp_manager import ExperimentManager
 
@@ -91,16 +91,18 @@ def register_experiment_manager() -> None:
             return original_create_envs(self, n_envs, eval_env=eval_env, no_log=no_log)
         from sb3_a2c_plus.envs import AtariVecEnv
 
+        # Unset groups keep AtariVecEnv's own default.
+        groups = {} if self.native_atari_groups is None else {"n_groups": self.native_atari_groups}
         env = AtariVecEnv(
             self.env_name.gym_id,
             n_envs,
             seed=self.seed,
             monitor_dir=None if no_log else self.save_path,
-            n_groups=1 if self.native_atari_groups is None else self.native_atari_groups,
+            **groups,
         )
         if self.verbose > 0:
-            groups = f" in {len(env.group_slices)} groups" if len(env.group_slices) > 1 else ""
-            print(f"Using ale_py's native vectorised Atari environment for {n_envs} games{groups}")
+            split = f" in {len(env.group_slices)} groups" if len(env.group_slices) > 1 else ""
+            print(f"Using ale_py's native vectorised Atari environment for {n_envs} games{split}")
         return env
 
     __init__._sb3_a2c_plus = True  # type: ignore[attr-defined]
