@@ -263,13 +263,13 @@ def _curve_gaps(name: str, rows: list[dict], curves: list[dict]) -> str:
     if not lacking:
         return ""
     runs = ", ".join(_config_seeds(config, sorted(seeds)) for config, seeds in lacking.items())
-    why = "their training logs are gone or hold fewer episodes than the curve's window"
+    gone = "their training logs are gone"
     if EXPERIMENTS[name].evaluation == "atari":
-        why = (
-            "their training logs are gone, and the curves drawn from them earlier were dropped: they counted "
-            "emulator frames as agent steps, so they showed only the first quarter of training"
+        gone += (
+            " (the curves drawn from them earlier were dropped: they counted emulator frames as agent steps, "
+            "so they showed only the first quarter of training)"
         )
-    return f" No learning curve for {runs}: {why}."
+    return f" No learning curve for {runs}: {gone} or hold fewer episodes than the curve's window."
 
 
 def _experiment_header(name: str) -> str:
