@@ -165,16 +165,16 @@ NOTES = {
     "spaceinvaders": (
         f"{CONTENDERS_NOTE}; `a2c_plus_batch_stats`: the same with BatchNorm batch statistics during rollouts "
         "(`rollout_batch_norm='batch'`), the candidate default from the short Atari ablation. Seeds 3 and 4 ran "
-        "a day after seeds 0-2 (the contenders' command named seed 5 too and was stopped after seed 4), seeds 5 "
-        "and 6 of `a2c_plus` and `a2c` in a later session. Over seeds 0-4 `a2c_plus_batch_stats` has the best mean "
+        "a day after seeds 0-2 (the contenders' command named seed 5 too and was stopped after seed 4), seeds 5-7 "
+        "of `a2c_plus` and `a2c` in a later session. Over seeds 0-4 `a2c_plus_batch_stats` has the best mean "
         "and median, ahead of `a2c_plus` at three seeds of five, but by less than one standard deviation over "
         "seeds, and it trained about a third slower (its rollouts run BatchNorm in training mode, and its update "
         "splits the batch by env step), so the `atari` entry keeps the running statistics. The final evaluations "
-        "put `a2c_plus` above `a2c` at three seeds of seven and their medians a point apart: at this budget the "
-        "two end alike. They differ in how fast they get there: in the curves (seeds 3-6, the ones with training "
-        "logs) the mean of a seed's curve points (each the mean of the last 100 training games, every 10k steps) "
-        "is higher for `a2c_plus` at each of the four seeds: about 220 against 201 over the whole run, and about "
-        "233 against 206 between 200k and 300k steps."
+        "put `a2c_plus` above `a2c` at four seeds of eight, by less than one standard deviation over seeds: at "
+        "this budget the two end close. They differ in how fast they get there: in the curves (seeds 3-7, the "
+        "ones with training logs) the mean of a seed's curve points (each the mean of the last 100 training "
+        "games, every 10k steps) is higher for `a2c_plus` at each of the five seeds: about 218 against 199 over "
+        "the whole run, and about 232 against 202 between 200k and 300k steps."
     ),
     "breakout": f"{CONTENDERS_NOTE}.",
     "breakout_1m": (
