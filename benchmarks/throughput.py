@@ -266,6 +266,19 @@ def breakdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def save(rows: list[dict], output: Path) -> None:
+    """Write the rows to ``<output>.csv`` and the command and environment to ``<output>.json``."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{output}.csv", "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows({key: row[key] for key in FIELDS} for row in rows)
+    # The allocator settings reach every run (the workers inherit them) and change their speed
+    allocator = [f"{key}={value}" for key, value in sorted(os.environ.items()) if key.startswith(ALLOCATOR_VARIABLES)]
+    command = " ".join([*allocator, command_line("benchmarks/throughput.py", sys.argv[1:])])
+    Path(f"{output}.json").write_text(json.dumps({"command": command, "environment": environment_info()}, indent=2) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="SpaceInvadersNoFrameskip-v4")
@@ -284,7 +297,7 @@ def main() -> None:
         print(json.dumps(measure(run, args.env, int(n_envs), int(threads), args.steps, args.warmup)))
         return
 
-    rows = []
+    rows: list[dict] = []
     for n_envs in args.n_envs:
         for threads in args.threads:
             for pair in range(args.pairs):
@@ -295,18 +308,8 @@ def main() -> None:
                     row = {**json.loads(output.strip().splitlines()[-1]), "pair": pair}
                     print(f"n_envs={n_envs} threads={threads} pair={pair} {run}: {row['steps_per_second']:.0f} steps/s")
                     rows.append(row)
+                    save(rows, args.output)  # after every run: an interrupted benchmark keeps what it measured
 
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    with open(f"{args.output}.csv", "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerows({key: row[key] for key in FIELDS} for row in rows)
-    # The allocator settings reach every run (the workers inherit them) and change their speed
-    allocator = [f"{key}={value}" for key, value in sorted(os.environ.items()) if key.startswith(ALLOCATOR_VARIABLES)]
-    command = " ".join([*allocator, command_line("benchmarks/throughput.py", sys.argv[1:])])
-    Path(f"{args.output}.json").write_text(
-        json.dumps({"command": command, "environment": environment_info()}, indent=2) + "\n"
-    )
     print(summarize(rows))
     if any(row["run"] in TRAINING_RUNS for row in rows):
         print(f"\nWhere the time goes (mean seconds per run of {args.steps} steps):\n\n{breakdown(rows)}")
