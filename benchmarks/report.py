@@ -361,8 +361,8 @@ def startup_section() -> str:
 RANDOM_SCORES = {"BreakoutNoFrameskip-v4": 1.7, "SpaceInvadersNoFrameskip-v4": 148.0}
 
 GPU_COMMAND = (
-    "python benchmarks/throughput.py --runs a2c a2c_plus_native a2c_plus_native_pipelined network_only env_only "
-    "env_only_native --n-envs 16 --threads 2 --pairs 3 --steps 50000 --output docs/benchmarks/native_atari_gpu"
+    "python benchmarks/throughput.py --runs a2c a2c_plus_native a2c_plus_native_pipelined network_only "
+    "env_only_native --n-envs 16 --threads 2 --pairs 3 --steps 40000 --output docs/benchmarks/native_atari_gpu"
 )
 
 ADAPTER_COMMAND = (

@@ -19,8 +19,8 @@ process, for every (n_envs, threads). The runs:
         env_only env_only_native env_only_raw --n-envs 8 16 --threads 2 --output docs/benchmarks/native_atari
     python benchmarks/throughput.py --runs env_only_native env_only_raw --n-envs 8 16 --threads 2 --pairs 7 \
         --steps 100000 --output docs/benchmarks/native_adapter
-    python benchmarks/throughput.py --runs a2c a2c_plus_native a2c_plus_native_pipelined network_only env_only \
-        env_only_native --n-envs 16 --threads 2 --pairs 3 --steps 50000 --output docs/benchmarks/native_atari_gpu
+    python benchmarks/throughput.py --runs a2c a2c_plus_native a2c_plus_native_pipelined network_only \
+        env_only_native --n-envs 16 --threads 2 --pairs 3 --steps 40000 --output docs/benchmarks/native_atari_gpu
                       (on a GPU machine with many cores: the models go to the GPU, as the zoo's do)
 
 glibc's malloc returns the large blocks an update frees to the system and page-faults them back in

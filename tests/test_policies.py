@@ -136,6 +136,20 @@ def test_multi_input_policy_trains_on_dict_observations():
     assert action.shape == (1,)
 
 
+def test_training_paths_skip_torch_argument_checks_and_predict_keeps_them():
+    # NaN observations give NaN logits, which torch's checks reject with a ValueError
+    policy = A2CPlus("MlpPolicy", "CartPole-v1").policy
+    obs = th.full((3, 4), th.nan)
+    default = th.distributions.Distribution._validate_args
+    actions, log_prob, _ = policy.act_deferring_values(obs, deterministic=True)
+    assert actions.shape == (3,) and th.isnan(log_prob).all()
+    _, log_prob, entropy = policy.evaluate_actions(obs, actions)
+    assert th.isnan(log_prob).all() and th.isnan(entropy).all()
+    assert th.distributions.Distribution._validate_args == default
+    with pytest.raises(ValueError, match="logits"):
+        policy.predict(obs.numpy(), deterministic=True)
+
+
 def test_batch_norm_cnn_rejects_too_small_images():
     from gymnasium import spaces
 

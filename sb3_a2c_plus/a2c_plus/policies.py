@@ -1,3 +1,5 @@
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import torch as th
@@ -19,6 +21,17 @@ def _check_net_arch(net_arch: NetArch) -> None:
     for widths in layer_lists:
         if not all(isinstance(width, int) and width > 0 for width in widths):
             raise ValueError(f"net_arch: every head width must be a positive integer, got {net_arch}")
+
+
+@contextlib.contextmanager
+def _without_argument_checks() -> Iterator[None]:
+    """Torch distributions made inside skip their argument checks (the process default is restored after)."""
+    previous = th.distributions.Distribution._validate_args
+    th.distributions.Distribution.set_default_validate_args(False)
+    try:
+        yield
+    finally:
+        th.distributions.Distribution.set_default_validate_args(previous)
 
 
 class A2CPlusPolicy(ActorCriticPolicy):
@@ -78,6 +91,17 @@ class A2CPlusPolicy(ActorCriticPolicy):
         # Shared hidden layers over shared features: their output feeds the value layer too
         return self.head_layout == "shared" and self.share_features_extractor
 
+    def evaluate_actions(self, obs: PyTorchObs, actions: th.Tensor) -> tuple[th.Tensor, th.Tensor, th.Tensor | None]:
+        """
+        SB3's ``evaluate_actions``, without torch's argument checks (see :meth:`act_deferring_values`).
+
+        :param obs: Observations
+        :param actions: Actions
+        :return: estimated values, log likelihood of taking those actions and entropy of the action distribution
+        """
+        with _without_argument_checks():
+            return super().evaluate_actions(obs, actions)
+
     def act_deferring_values(self, obs: PyTorchObs, deterministic: bool = False) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
         """
         The actor's part of ``forward``, for rollouts: the critic's hidden layers run later, once
@@ -91,7 +115,11 @@ class A2CPlusPolicy(ActorCriticPolicy):
         features = self.extract_features(obs)
         pi_features, vf_features = (features, features) if self.share_features_extractor else features
         latent_pi = self.mlp_extractor.forward_actor(pi_features)
-        distribution = self._get_action_dist_from_latent(latent_pi)
+        # Torch's checks of a distribution's parameters and of the samples it scores cost a host-device
+        # sync each on a GPU. Training needs neither: non-finite outputs stop it anyway, when sampling or at
+        # the update (NonFiniteLossError).
+        with _without_argument_checks():
+            distribution = self._get_action_dist_from_latent(latent_pi)
         actions = distribution.get_actions(deterministic=deterministic)
         log_prob = distribution.log_prob(actions)
         critic_input = latent_pi if self._latent_is_critic_input else vf_features
