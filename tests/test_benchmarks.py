@@ -178,6 +178,34 @@ def test_report_names_each_runs_commit_and_date_where_the_rows_record_them(tmp_p
     assert f"{header}Machine: cores 2. Runs by commit and date: {provenance}. Raw results: " in _report(tmp_path)
 
 
+def test_throughput_keeps_the_runs_measured_before_an_interruption(tmp_path, monkeypatch):
+    import sys
+
+    from benchmarks import throughput
+
+    row = dict(env="x", n_envs=2, threads=1, run="env_only_native", steps=200, seconds=0.1, steps_per_second=2000.0)
+    row |= dict(env_seconds=0.1, inference_seconds=0.0, update_seconds=0.0, peak_rss_mb=1.0)
+    workers = iter([subprocess.CompletedProcess([], 0, stdout=json.dumps(row) + "\n")])
+    real_run = subprocess.run
+
+    def run_or_measure(command, *args, **kwargs):
+        if "--worker" not in command:  # git, for the commit in the JSON file
+            return real_run(command, *args, **kwargs)
+        try:
+            return next(workers)
+        except StopIteration:  # the second run never ends: a time limit stops the benchmark
+            raise KeyboardInterrupt from None
+
+    monkeypatch.setattr(subprocess, "run", run_or_measure)
+    arguments = ["--runs", "env_only_native", "env_only_raw", "--n-envs", "2", "--threads", "1", "--pairs", "1"]
+    monkeypatch.setattr(sys, "argv", ["throughput.py", *arguments, "--output", str(tmp_path / "partial")])
+    with pytest.raises(KeyboardInterrupt):
+        throughput.main()
+    (saved,) = _rows(tmp_path / "partial.csv")
+    assert saved["run"] == "env_only_native" and float(saved["steps_per_second"]) == 2000.0
+    assert "--runs env_only_native env_only_raw" in json.loads((tmp_path / "partial.json").read_text())["command"]
+
+
 def test_report_judges_the_gpu_target_on_gpu_runs_only(tmp_path):
     from benchmarks.throughput import FIELDS
 
@@ -185,14 +213,18 @@ def test_report_judges_the_gpu_target_on_gpu_runs_only(tmp_path):
     assert "| A2CPlus on the native backend / A2C on SubprocVecEnv >= 2.5 on a GPU machine with many cores | needs a GPU" in (
         _report(tmp_path)
     )
-    with open(tmp_path / "native_atari_gpu.csv", "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=FIELDS)
-        writer.writeheader()
-        for pair in range(2):
-            for run, rate in (("a2c", 400.0), ("a2c_plus_native", 1200.0), ("network_only", 1600.0)):
-                times = dict(seconds=1.0, env_seconds=0.5, inference_seconds=0.2, update_seconds=0.3, peak_rss_mb=1.0)
-                setting = dict(env="x", n_envs=16, threads=2, pair=pair, run=run, steps=1)
-                writer.writerow(setting | times | dict(steps_per_second=rate))
+
+    def write(name: str, rates: dict[str, float]) -> None:
+        with open(tmp_path / f"{name}.csv", "w", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=FIELDS)
+            writer.writeheader()
+            for pair in range(2):
+                for run, rate in rates.items():
+                    times = dict(seconds=1.0, env_seconds=0.5, inference_seconds=0.2, update_seconds=0.3, peak_rss_mb=1.0)
+                    setting = dict(env="x", n_envs=16, threads=2, pair=pair, run=run, steps=1)
+                    writer.writerow(setting | times | dict(steps_per_second=rate))
+
+    write("native_atari_gpu", {"a2c": 400.0, "a2c_plus_native": 1200.0, "network_only": 1600.0})
     measured = "3.000 (emulation free: 4.000)"
     cases = [("NVIDIA H100", f"{measured} | yes |"), ("none", f"{measured}; that run had no GPU | not measured |")]
     for gpu, verdict in cases:
@@ -201,6 +233,10 @@ def test_report_judges_the_gpu_target_on_gpu_runs_only(tmp_path):
         report = _report(tmp_path)
         assert f"{target}{verdict}" in report
         assert "on a GPU machine with many cores | needs a GPU" not in report
+    # How long 10M steps would take, at the fastest rates without and with the GPU
+    write("native_atari", {"a2c": 200.0, "a2c_plus_native": 500.0})
+    hours = "takes 5.6 hours for A2CPlus and 13.9 for SB3 A2C at their fastest training rates in section 1"
+    assert f"after 10M steps | not run: one seed of 10M steps {hours} (2.3 and 6.9 on the GPU machine) |" in _report(tmp_path)
 
 
 def test_report_lists_each_study_and_its_best_trials(tmp_path):
