@@ -171,18 +171,15 @@ NOTES = {
         "seeds, and it trained about a third slower (its rollouts run BatchNorm in training mode, and its update "
         "splits the batch by env step), so the `atari` entry keeps the running statistics. The final evaluations "
         "put `a2c_plus` above `a2c` at four seeds of eight, by less than one standard deviation over seeds: at "
-        "this budget the two end close. They differ in how fast they get there: in the curves (seeds 3-7, the "
-        "ones with training logs) the mean of a seed's curve points (each the mean of the last 100 training "
-        "games, every 10k steps) is higher for `a2c_plus` at each of the five seeds: about 218 against 199 over "
-        "the whole run, and about 232 against 202 between 200k and 300k steps."
+        "this budget the two end close. They differ in how fast they get there: see the learning-speed table "
+        "below, from the curves of the seeds with training logs."
     ),
     "breakout": f"{CONTENDERS_NOTE}.",
     "breakout_1m": (
         f"{CONTENDERS_NOTE}. Twice the budget of the table above, where neither algorithm played better than "
         "random; one run takes about 35 minutes on this machine. Both curves rise only in the last few hundred "
-        "thousand steps: over the three seeds the mean training game goes from about 1.4 in the first 100k steps "
-        "to about 2.1 in the last 100k, for both algorithms, so the final evaluations are still below random "
-        "play (1.7) and say nothing yet about which learns Breakout better."
+        "thousand steps, alike for both algorithms (the learning-speed table below), so the final evaluations are "
+        "still below random play (1.7) and say nothing yet about which learns Breakout better."
     ),
     "cartpole": f"{CONTENDERS_NOTE}.",
     "lunarlander_normalized": (
@@ -256,6 +253,52 @@ NOTES = {
         "BatchNorm batch statistics during rollouts, shared heads, GAE(0.95), torch's RMSprop instead of the TF-like one."
     ),
 }
+
+
+SPEED_WINDOWS = 5  # the learning-speed table splits the budget into this many equal spans
+
+
+def _steps_label(steps: int) -> str:
+    return f"{steps // 1_000_000}M" if steps and steps % 1_000_000 == 0 else f"{steps // 1000}k" if steps else "0"
+
+
+def learning_speed_table(name: str) -> str:
+    """
+    How soon each config of an Atari experiment learns, from its curves (points: the mean of the last 100
+    training games, taken along the run): per seed, the mean of its points over the whole run and over
+    each fifth of the budget; then mean ± std over seeds, and at how many seeds it is above SB3 A2C.
+    """
+    curves, rows = _read(f"{name}_curves"), _read(name)
+    by_config = _by_config(curves)
+    if EXPERIMENTS[name].evaluation != "atari" or len(by_config) < 2 or not rows:
+        return ""
+    budget = rows[0]["n_timesteps"]
+    edges = [budget * i // SPEED_WINDOWS for i in range(SPEED_WINDOWS + 1)]
+    spans = [(0, budget), *zip(edges, edges[1:])]
+
+    def seed_means(points: list[dict], start: int, end: int) -> dict[int, float]:
+        returns: dict[int, list[float]] = {}
+        for point in points:
+            if start < point["timesteps"] <= end:
+                returns.setdefault(point["seed"], []).append(point["return"])
+        return {seed: statistics.mean(values) for seed, values in returns.items()}
+
+    labels = ["whole run", *(f"{_steps_label(start)}-{_steps_label(end)}" for start, end in spans[1:])]
+    lines = [
+        "Learning speed, from the curves: per seed, the mean of its curve points (each the mean of the last 100 "
+        "training games) over the whole run and over each fifth of it; mean ± std over the seeds with a curve.",
+        "",
+        f"| config | seeds with a curve | {' | '.join(labels)} | whole run above `a2c` (seeds where both have a curve) |",
+        "|---|---|" + "---|" * len(labels) + "---|",
+    ]
+    baseline = seed_means(by_config.get("a2c", []), *spans[0])
+    for config, points in by_config.items():
+        means = [seed_means(points, start, end) for start, end in spans]
+        shared = sorted(set(means[0]) & set(baseline))
+        above = f"{sum(means[0][seed] > baseline[seed] for seed in shared)} of {len(shared)}" if shared else "–"
+        cells = " | ".join(_mean_std(list(span.values())) for span in means)
+        lines.append(f"| {config} | {', '.join(map(str, sorted(means[0])))} | {cells} | {'–' if config == 'a2c' else above} |")
+    return "\n".join(lines)
 
 
 def _curve_gaps(name: str, rows: list[dict], curves: list[dict]) -> str:
@@ -573,7 +616,8 @@ def main() -> None:
     def learning_section(name: str, *before: str) -> list[str]:
         """An experiment's header and table after ``before`` (its title, a study); records its summary."""
         table, summaries[name] = learning_table(name)
-        return [*before, _experiment_header(name), table]
+        speed = learning_speed_table(name)
+        return [*before, _experiment_header(name), table, *([speed] if speed else [])]
 
     for name, title in [
         ("lunarlander", "LunarLander-v3"),

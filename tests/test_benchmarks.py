@@ -157,6 +157,29 @@ def test_report_calls_scores_below_random_play_inconclusive_and_flags_gaps_withi
     assert row.endswith("(1 and 1 seeds); one seed cannot tell a gap from luck | inconclusive |"), row
 
 
+def test_report_derives_the_learning_speed_table_from_the_curves(tmp_path):
+    _breakout_results(tmp_path, 12.0, 8.0)  # seeds 0 and 1, 500k steps
+
+    def write_curves(points: list[tuple[str, int, int, float]]) -> None:
+        with open(tmp_path / "breakout_curves.csv", "w", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(["config", "seed", "timesteps", "return", "axis"])
+            writer.writerows([*point, "agent steps"] for point in points)
+
+    a2c_plus = [("a2c_plus", 0, 50_000, 1.0), ("a2c_plus", 0, 150_000, 3.0), ("a2c_plus", 0, 450_000, 5.0)]
+    a2c_plus += [("a2c_plus", 1, 50_000, 3.0), ("a2c_plus", 1, 150_000, 5.0), ("a2c_plus", 1, 500_000, 7.0)]
+    write_curves([*a2c_plus, ("a2c", 0, 100_000, 1.0), ("a2c", 0, 450_000, 3.0)])  # a2c seed 1 has no curve
+    section = _report(tmp_path).split("### Breakout\n")[1].split("###")[0]
+    spans = "whole run | 0-100k | 100k-200k | 200k-300k | 300k-400k | 400k-500k"
+    assert f"| config | seeds with a curve | {spans} | whole run above `a2c` (seeds where both have a curve) |" in section
+    # Per seed, the mean of its points in a span (a point at a span's end belongs to it); then over seeds
+    assert "| a2c_plus | 0, 1 | 4.0 ± 1.0 | 2.0 ± 1.0 | 4.0 ± 1.0 | – | – | 6.0 ± 1.0 | 1 of 1 |" in section
+    assert "| a2c | 0 | 2.0 ± 0.0 | 1.0 ± 0.0 | – | – | – | 3.0 ± 0.0 | – |" in section
+    # One config's curves compare nothing: no table
+    write_curves(a2c_plus)
+    assert "Learning speed, from the curves" not in _report(tmp_path)
+
+
 def test_report_names_each_runs_commit_and_date_where_the_rows_record_them(tmp_path):
     from benchmarks.learning import FIELDS
 
