@@ -165,12 +165,12 @@ NOTES = {
     "spaceinvaders": (
         f"{CONTENDERS_NOTE}; `a2c_plus_batch_stats`: the same with BatchNorm batch statistics during rollouts "
         "(`rollout_batch_norm='batch'`), the candidate default from the short Atari ablation. Seeds 3 and 4 ran "
-        "a day after seeds 0-2 (the contenders' command named seed 5 too and was stopped after seed 4), seeds 5-7 "
-        "of `a2c_plus` and `a2c` in a later session. Over seeds 0-4 `a2c_plus_batch_stats` has the best mean "
+        "a day after seeds 0-2 (the contenders' command named seed 5 too and was stopped after seed 4), seeds 5-8 "
+        "of `a2c_plus` and `a2c` in later sessions. Over seeds 0-4 `a2c_plus_batch_stats` has the best mean "
         "and median, ahead of `a2c_plus` at three seeds of five, but by less than one standard deviation over "
         "seeds, and it trained about a third slower (its rollouts run BatchNorm in training mode, and its update "
         "splits the batch by env step), so the `atari` entry keeps the running statistics. The final evaluations "
-        "put `a2c_plus` above `a2c` at four seeds of eight, by less than one standard deviation over seeds: at "
+        "put `a2c_plus` above `a2c` at five seeds of nine, by less than one standard deviation over seeds: at "
         "this budget the two end close. They differ in how fast they get there: see the learning-speed table "
         "below, from the curves of the seeds with training logs."
     ),
