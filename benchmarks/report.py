@@ -590,9 +590,9 @@ def main() -> None:
             GPU_COMMAND,
             "The same comparison where the network runs on a GPU and many cores emulate: the case the native "
             "backend, and its groups of games overlapping emulation with the forward pass, are meant for. Run on a "
-            "lent machine (one H100, 16 cores) at commit 172e4a5, whose rollouts and updates skip torch's argument "
-            "checks of the action distributions, which cost a host-device sync each. The 2.5x target is missed, "
-            "and `network_only / a2c` (2.3) shows that no env backend can reach it with these settings: at 16 "
+            "lent machine, with the code whose rollouts and updates skip torch's argument checks of the action "
+            "distributions (each costs a host-device sync). The 2.5x target is missed, and `network_only / a2c` "
+            "shows that no env backend can reach it with these settings: at 16 "
             "games and 5 steps per update a forward pass sees 16 observations and an update 80, so the GPU waits "
             "for Python to launch its kernels, and A2CPlus's larger network (BatchNorm and two 512-unit heads) costs "
             "launches rather than arithmetic. Two groups of games are no faster than one here either.",
