@@ -291,9 +291,9 @@ def learning_speed_table(name: str) -> str:
         f"| config | seeds with a curve | {' | '.join(labels)} | whole run above `a2c` (seeds where both have a curve) |",
         "|---|---|" + "---|" * len(labels) + "---|",
     ]
-    baseline = seed_means(by_config.get("a2c", []), *spans[0])
-    for config, points in by_config.items():
-        means = [seed_means(points, start, end) for start, end in spans]
+    means_by_config = {config: [seed_means(points, *span) for span in spans] for config, points in by_config.items()}
+    baseline = means_by_config.get("a2c", [{}])[0]
+    for config, means in means_by_config.items():
         shared = sorted(set(means[0]) & set(baseline))
         above = f"{sum(means[0][seed] > baseline[seed] for seed in shared)} of {len(shared)}" if shared else "–"
         cells = " | ".join(_mean_std(list(span.values())) for span in means)

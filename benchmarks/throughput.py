@@ -266,17 +266,22 @@ def breakdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def save(rows: list[dict], output: Path) -> None:
-    """Write the rows to ``<output>.csv`` and the command and environment to ``<output>.json``."""
+def metadata() -> dict:
+    """The command (with the allocator settings it ran under) and the environment of this benchmark."""
+    # The allocator settings reach every run (the workers inherit them) and change their speed
+    allocator = [f"{key}={value}" for key, value in sorted(os.environ.items()) if key.startswith(ALLOCATOR_VARIABLES)]
+    command = " ".join([*allocator, command_line("benchmarks/throughput.py", sys.argv[1:])])
+    return {"command": command, "environment": environment_info()}
+
+
+def save(rows: list[dict], meta: dict, output: Path) -> None:
+    """Write the rows to ``<output>.csv`` and ``meta`` to ``<output>.json``."""
     output.parent.mkdir(parents=True, exist_ok=True)
     with open(f"{output}.csv", "w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=FIELDS)
         writer.writeheader()
         writer.writerows({key: row[key] for key in FIELDS} for row in rows)
-    # The allocator settings reach every run (the workers inherit them) and change their speed
-    allocator = [f"{key}={value}" for key, value in sorted(os.environ.items()) if key.startswith(ALLOCATOR_VARIABLES)]
-    command = " ".join([*allocator, command_line("benchmarks/throughput.py", sys.argv[1:])])
-    Path(f"{output}.json").write_text(json.dumps({"command": command, "environment": environment_info()}, indent=2) + "\n")
+    Path(f"{output}.json").write_text(json.dumps(meta, indent=2) + "\n")
 
 
 def main() -> None:
@@ -298,6 +303,7 @@ def main() -> None:
         return
 
     rows: list[dict] = []
+    meta = metadata()  # the code's commit as the runs start
     for n_envs in args.n_envs:
         for threads in args.threads:
             for pair in range(args.pairs):
@@ -308,7 +314,7 @@ def main() -> None:
                     row = {**json.loads(output.strip().splitlines()[-1]), "pair": pair}
                     print(f"n_envs={n_envs} threads={threads} pair={pair} {run}: {row['steps_per_second']:.0f} steps/s")
                     rows.append(row)
-                    save(rows, args.output)  # after every run: an interrupted benchmark keeps what it measured
+                    save(rows, meta, args.output)  # after every run: an interrupted benchmark keeps what it measured
 
     print(summarize(rows))
     if any(row["run"] in TRAINING_RUNS for row in rows):
