@@ -29,6 +29,22 @@ class NaNRewardWrapper(gym.Wrapper):
         return obs, np.nan if self.n_steps > self.from_step else reward, terminated, truncated, info
 
 
+class NaNObservationWrapper(gym.ObservationWrapper):
+    """Returns NaN observations from the given step on."""
+
+    def __init__(self, env: gym.Env, from_step: int = 0) -> None:
+        super().__init__(env)
+        self.from_step = from_step
+        self.n_steps = 0
+
+    def step(self, action):
+        self.n_steps += 1
+        return super().step(action)
+
+    def observation(self, observation):
+        return np.full_like(observation, np.nan) if self.n_steps > self.from_step else observation
+
+
 class SeededImageEnv(FakeImageEnv):
     """SB3's fake Atari screens, made reproducible by the seed, with a reward for action 0."""
 

@@ -8,7 +8,7 @@ from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from sb3_a2c_plus import A2CPlus, NonFiniteLossError
-from tests.envs import NaNRewardWrapper
+from tests.envs import NaNObservationWrapper, NaNRewardWrapper
 
 LOGGED_KEYS = {
     "train/policy_loss",
@@ -112,3 +112,12 @@ def test_non_finite_loss_stops_before_the_optimizer_step():
     assert all(th.equal(optimizer_state[key], state["square_avg"]) for key, state in model.policy.optimizer.state.items())
     # A ValueError, so RL Zoo prunes such a trial instead of crashing the study
     assert issubclass(NonFiniteLossError, ValueError)
+
+
+def test_non_finite_observations_get_a_clear_error():
+    # The 8th step returns NaN. The rollouts skip torch's checks of the action distribution, which rejected NaN logits
+    env = DummyVecEnv([lambda: NaNObservationWrapper(gym.make("CartPole-v1"), from_step=7)])
+    model = A2CPlus("MlpPolicy", env, n_steps=5, seed=0)
+    message = r"after 8 steps: the environment returned a NaN or infinite observation. .*VecCheckNan"
+    with pytest.raises(ValueError, match=message):
+        model.learn(20)

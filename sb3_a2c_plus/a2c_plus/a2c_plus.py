@@ -42,6 +42,20 @@ def _split_rows(observations: th.Tensor | dict[str, th.Tensor], size: int) -> li
     return list(observations.split(size))
 
 
+def _check_finite(obs: np.ndarray | dict[str, np.ndarray], num_timesteps: int) -> None:
+    """
+    Raise a ValueError on NaN or infinite float observations. The rollouts' action distributions
+    skip torch's own argument checks (see ``A2CPlusPolicy.act_deferring_values``), which used to catch them.
+    """
+    for array in obs.values() if isinstance(obs, dict) else [obs]:
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise ValueError(
+                f"A2CPlus, after {num_timesteps} steps: the environment returned a NaN or infinite observation. "
+                "Wrap it in stable_baselines3.common.vec_env.VecCheckNan(env, raise_exception=True) to find "
+                "the step that produced it."
+            )
+
+
 class NonFiniteLossError(ValueError):
     """A loss or gradient was NaN or infinite; the optimiser step was not taken."""
 
@@ -344,6 +358,7 @@ class A2CPlus(OnPolicyAlgorithm):
 
     def _act(self, obs: np.ndarray | dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, th.Tensor, th.Tensor]:
         """Actions as sampled and as sent to the env (clipped or unscaled), critic inputs and log-probabilities."""
+        _check_finite(obs, self.num_timesteps)
         with th.inference_mode():
             actions, log_probs, critic_input = self.policy.act_deferring_values(obs_as_tensor(obs, self.device))
         actions = actions.cpu().numpy()

@@ -116,8 +116,8 @@ class A2CPlusPolicy(ActorCriticPolicy):
         pi_features, vf_features = (features, features) if self.share_features_extractor else features
         latent_pi = self.mlp_extractor.forward_actor(pi_features)
         # Torch's checks of a distribution's parameters and of the samples it scores cost a host-device
-        # sync each on a GPU. Training needs neither: non-finite outputs stop it anyway, when sampling or at
-        # the update (NonFiniteLossError).
+        # sync each on a GPU. Training needs neither: A2CPlus rejects non-finite observations before the
+        # forward pass, and non-finite losses at the update (NonFiniteLossError).
         with _without_argument_checks():
             distribution = self._get_action_dist_from_latent(latent_pi)
         actions = distribution.get_actions(deterministic=deterministic)
