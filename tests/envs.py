@@ -15,34 +15,25 @@ def make_atari(**kwargs) -> gym.Env:
     return gym.make(ATARI_ID, **kwargs)
 
 
-class NaNRewardWrapper(gym.Wrapper):
-    """Returns a NaN reward from the given step on."""
+class NaNWrapper(gym.Wrapper):
+    """Returns NaN in place of the reward, or of the observation, from the given step on."""
 
-    def __init__(self, env: gym.Env, from_step: int = 0) -> None:
+    def __init__(self, env: gym.Env, target: str, from_step: int = 0) -> None:
+        assert target in ("reward", "observation")
         super().__init__(env)
+        self.target = target
         self.from_step = from_step
         self.n_steps = 0
 
     def step(self, action):
         obs, reward, terminated, truncated, info = self.env.step(action)
         self.n_steps += 1
-        return obs, np.nan if self.n_steps > self.from_step else reward, terminated, truncated, info
-
-
-class NaNObservationWrapper(gym.ObservationWrapper):
-    """Returns NaN observations from the given step on."""
-
-    def __init__(self, env: gym.Env, from_step: int = 0) -> None:
-        super().__init__(env)
-        self.from_step = from_step
-        self.n_steps = 0
-
-    def step(self, action):
-        self.n_steps += 1
-        return super().step(action)
-
-    def observation(self, observation):
-        return np.full_like(observation, np.nan) if self.n_steps > self.from_step else observation
+        if self.n_steps > self.from_step:
+            if self.target == "reward":
+                reward = np.nan
+            else:
+                obs = np.full_like(obs, np.nan)
+        return obs, reward, terminated, truncated, info
 
 
 class SeededImageEnv(FakeImageEnv):

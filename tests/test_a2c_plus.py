@@ -8,7 +8,7 @@ from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from sb3_a2c_plus import A2CPlus, NonFiniteLossError
-from tests.envs import NaNObservationWrapper, NaNRewardWrapper
+from tests.envs import NaNWrapper
 
 LOGGED_KEYS = {
     "train/policy_loss",
@@ -100,7 +100,7 @@ def test_optimizers():
 
 
 def test_non_finite_loss_stops_before_the_optimizer_step():
-    env = DummyVecEnv([lambda: NaNRewardWrapper(gym.make("CartPole-v1"), from_step=12)])
+    env = DummyVecEnv([lambda: NaNWrapper(gym.make("CartPole-v1"), "reward", from_step=12)])
     model = A2CPlus("MlpPolicy", env, n_steps=5, seed=0)
     model.learn(10)  # two good updates
     weights = {key: value.clone() for key, value in model.policy.state_dict().items()}
@@ -116,7 +116,7 @@ def test_non_finite_loss_stops_before_the_optimizer_step():
 
 def test_non_finite_observations_get_a_clear_error():
     # The 8th step returns NaN. The rollouts skip torch's checks of the action distribution, which rejected NaN logits
-    env = DummyVecEnv([lambda: NaNObservationWrapper(gym.make("CartPole-v1"), from_step=7)])
+    env = DummyVecEnv([lambda: NaNWrapper(gym.make("CartPole-v1"), "observation", from_step=7)])
     model = A2CPlus("MlpPolicy", env, n_steps=5, seed=0)
     message = r"after 8 steps: the environment returned a NaN or infinite observation. .*VecCheckNan"
     with pytest.raises(ValueError, match=message):
