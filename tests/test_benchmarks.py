@@ -4,6 +4,7 @@ import csv
 import json
 import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -360,3 +361,58 @@ def test_entry_variants_fail_once_the_entry_lacks_the_text_they_replace():
     # Otherwise a variant would train the entry itself under its own name
     with pytest.raises(ValueError, match=r"no longer contain '\[999, 999\]'"):
         _entry_policy_kwargs_replaced("LunarLander-v3", "[999, 999]", "[256, 256]")
+
+
+class _Interrupted(Exception):
+    """Stands for a run stopped part-way: the end of a session, a lent machine handed back."""
+
+
+def test_a_checkpointed_run_stopped_part_way_resumes_from_its_last_checkpoint(tmp_path, monkeypatch):
+    from benchmarks import checkpoints, learning
+    from benchmarks.learning import Config, Experiment
+    from sb3_a2c_plus import A2CPlus
+
+    experiment = Experiment("CartPole-v1", 2_000, (0,), {"a2c_plus": Config("a2c_plus")}, "deterministic", 2)
+    monkeypatch.setitem(learning.EXPERIMENTS, "resumable", replace(experiment, checkpoint_every=500, curve_window=5))
+    folder = tmp_path / "resumable" / "a2c_plus" / "seed_0"
+    save = checkpoints.RunCheckpoint.save
+
+    def save_then_stop(callback):
+        save(callback)
+        raise _Interrupted
+
+    monkeypatch.setattr(checkpoints.RunCheckpoint, "save", save_then_stop)
+    with pytest.raises(_Interrupted):
+        learning.run_one("resumable", "a2c_plus", 0, 2_000, tmp_path)
+    monkeypatch.undo()
+    monkeypatch.setitem(learning.EXPERIMENTS, "resumable", replace(experiment, checkpoint_every=500, curve_window=5))
+    state = json.loads((folder / checkpoints.STATE).read_text())
+    rollout = 8 * A2CPlus.load(folder / checkpoints.CHECKPOINT).n_steps  # 8 envs in a2c_plus.yml
+    # Saved as the first rollout from 500 steps on started
+    assert state["num_timesteps"] == -(-500 // rollout) * rollout and len(state["segments"]) == 1
+    saved = [parameter.detach().clone() for parameter in A2CPlus.load(folder / checkpoints.CHECKPOINT).policy.parameters()]
+
+    resumed = {}
+    resume = checkpoints.resume
+
+    def spy(model, *args):
+        state = resume(model, *args)
+        resumed.update(num_timesteps=model.num_timesteps, weights=[p.detach().clone() for p in model.policy.parameters()])
+        return state
+
+    monkeypatch.setattr(checkpoints, "resume", spy)
+    row = learning.run_one("resumable", "a2c_plus", 0, 2_000, tmp_path)
+    assert resumed["num_timesteps"] == state["num_timesteps"]
+    assert all((mine == its).all() for mine, its in zip(resumed["weights"], saved, strict=True))
+    assert row["n_timesteps"] == 2_000
+    first, second = row["log_dir"].split(learning.LOG_DIR_SEPARATOR)
+    assert first == state["segments"][0]["log_dir"] != second and (tmp_path / second / "0.monitor.csv").is_file()
+    # The curve runs over both segments' episodes: further than either segment's steps alone
+    curves = learning._curves(learning.EXPERIMENTS["resumable"], [row], 2_000, tmp_path, [])
+    assert curves[-1]["timesteps"] > max(state["num_timesteps"], 2_000 - state["num_timesteps"])
+
+    # A checkpoint of other hyperparameters is never trained on under these
+    other = replace(experiment, configs={"a2c_plus": Config("a2c_plus", {"ent_coef": 0.5})}, checkpoint_every=500)
+    monkeypatch.setitem(learning.EXPERIMENTS, "resumable", other)
+    with pytest.raises(ValueError, match="other hyperparameters"):
+        learning.run_one("resumable", "a2c_plus", 0, 2_000, tmp_path)

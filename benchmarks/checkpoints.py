@@ -1,0 +1,100 @@
+"""
+Checkpoints of long learning runs (``Experiment.checkpoint_every``). A run stopped part-way (the end
+of a session, a lent machine handed back) goes on from its last checkpoint when the same command
+runs again: weights, optimiser state and BatchNorm statistics, the step count (so the learning-rate
+schedule goes on where it was) and the last 100 training episodes. The games in play at the
+checkpoint are not saved; the run goes on with new games, in a new log folder (a *segment*).
+"""
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.save_util import load_from_zip_file
+
+CHECKPOINT = "checkpoint.zip"
+STATE = "run_state.json"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text)
+    partial.replace(path)
+
+
+class RunCheckpoint(BaseCallback):
+    """
+    Saves the model and the run's state every ``every`` agent steps, at the start of a rollout
+    (so every collected step has had its update), in place of the previous checkpoint.
+
+    :param folder: the run's folder (one config and seed of an experiment)
+    :param every: agent steps between checkpoints
+    :param state: the run's state so far (:func:`resume`), with this segment already added
+    """
+
+    def __init__(self, folder: Path, every: int, state: dict[str, Any]) -> None:
+        super().__init__()
+        self.folder, self.every, self.state = folder, every, state
+        self._saved_at = 0
+        self._started = 0.0
+
+    def _on_training_start(self) -> None:
+        self._saved_at = self.num_timesteps
+        self._started = time.perf_counter()
+
+    def _on_rollout_start(self) -> None:
+        if self.num_timesteps - self._saved_at >= self.every:
+            self.save()
+
+    def _on_step(self) -> bool:
+        return True
+
+    def seconds(self) -> float:
+        """Training seconds of the whole run so far, earlier segments included."""
+        return self.state["train_seconds"] + time.perf_counter() - self._started
+
+    def save(self) -> None:
+        partial = self.folder / f"{CHECKPOINT}.partial.zip"
+        self.model.save(partial)
+        partial.replace(self.folder / CHECKPOINT)  # a run killed while saving keeps its previous checkpoint
+        state = {**self.state, "num_timesteps": self.num_timesteps, "train_seconds": round(self.seconds(), 1)}
+        _write_atomically(self.folder / STATE, json.dumps(state, indent=2) + "\n")
+        self._saved_at = self.num_timesteps
+
+
+def resume(model: BaseAlgorithm, folder: Path, segment: dict[str, Any], zoo_config: str) -> dict[str, Any]:
+    """
+    Restore ``model``, just built by the zoo for this run, from the run's last checkpoint if it has one,
+    and add ``segment`` to the run's state.
+
+    :param model: the run's model, as the zoo builds it
+    :param folder: the run's folder
+    :param segment: this process's part of the run: ``log_dir`` (relative to the runs folder), ``commit``, ``date``
+    :param zoo_config: the final hyperparameters the zoo wrote for this process (its ``config.yml``)
+    :return: the run's state: its segments, and the training seconds before this one
+    """
+    if model.get_vec_normalize_env() is not None:
+        raise ValueError("checkpoint_every: checkpoints do not keep VecNormalize statistics; use it without normalize")
+    state_path = folder / STATE
+    if not state_path.exists():
+        return {"segments": [segment], "train_seconds": 0.0, "zoo_config": zoo_config}
+    state = json.loads(state_path.read_text())
+    if state["zoo_config"] != zoo_config:
+        raise ValueError(
+            f"{folder} holds a checkpoint of a run with other hyperparameters (compare {STATE} there with "
+            f"{segment['log_dir']}); delete {folder / STATE} to start the run again"
+        )
+    data, params, _ = load_from_zip_file(folder / CHECKPOINT, device=model.device)
+    model.set_parameters(params, exact_match=True, device=model.device)
+    for name in ("num_timesteps", "_n_updates", "ep_info_buffer", "ep_success_buffer"):
+        setattr(model, name, data[name])
+    return {**state, "segments": [*state["segments"], segment]}
+
+
+def clear(folder: Path) -> None:
+    """Remove a finished run's checkpoint and state, so that ``--rerun`` starts it afresh."""
+    for name in (CHECKPOINT, STATE):
+        (folder / name).unlink(missing_ok=True)
