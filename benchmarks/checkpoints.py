@@ -6,17 +6,20 @@ schedule goes on where it was) and the last 100 training episodes. The games in 
 checkpoint are not saved; the run goes on with new games, in a new log folder (a *segment*).
 """
 
+import csv
 import json
 import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.save_util import load_from_zip_file
 
 CHECKPOINT = "checkpoint.zip"
 STATE = "run_state.json"
+PROGRESS_FIELDS = ["config", "seed", "timesteps", "last_100_train_mean", "train_seconds", "commit", "date", "machine"]
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -33,11 +36,15 @@ class RunCheckpoint(BaseCallback):
     :param folder: the run's folder (one config and seed of an experiment)
     :param every: agent steps between checkpoints
     :param state: the run's state so far (:func:`resume`), with this segment already added
+    :param progress: if given, a CSV file to add a row of the run's progress to at each checkpoint
+        (``PROGRESS_FIELDS``), and the ``config`` and ``seed`` of its rows
     """
 
-    def __init__(self, folder: Path, every: int, state: dict[str, Any]) -> None:
+    def __init__(
+        self, folder: Path, every: int, state: dict[str, Any], progress: tuple[Path, dict[str, Any]] | None = None
+    ) -> None:
         super().__init__()
-        self.folder, self.every, self.state = folder, every, state
+        self.folder, self.every, self.state, self.progress = folder, every, state, progress
         self._saved_at = 0
         self._started = 0.0
 
@@ -63,6 +70,19 @@ class RunCheckpoint(BaseCallback):
         state = {**self.state, "num_timesteps": self.num_timesteps, "train_seconds": round(self.seconds(), 1)}
         _write_atomically(self.folder / STATE, json.dumps(state, indent=2) + "\n")
         self._saved_at = self.num_timesteps
+        if self.progress is not None:
+            path, run = self.progress
+            returns = [info["r"] for info in self.model.ep_info_buffer]
+            row = {**run, "timesteps": self.num_timesteps, "train_seconds": state["train_seconds"]}
+            row["last_100_train_mean"] = round(float(np.mean(returns)), 2) if returns else ""
+            segment = self.state["segments"][-1]
+            row.update(commit=segment["commit"], date=time.strftime("%Y-%m-%d"), machine=segment["machine"])
+            new = not path.exists()
+            with open(path, "a", newline="") as file:
+                writer = csv.DictWriter(file, fieldnames=PROGRESS_FIELDS)
+                if new:
+                    writer.writeheader()
+                writer.writerow(row)
 
 
 def resume(model: BaseAlgorithm, folder: Path, segment: dict[str, Any], zoo_config: str) -> dict[str, Any]:
@@ -72,7 +92,8 @@ def resume(model: BaseAlgorithm, folder: Path, segment: dict[str, Any], zoo_conf
 
     :param model: the run's model, as the zoo builds it
     :param folder: the run's folder
-    :param segment: this process's part of the run: ``log_dir`` (relative to the runs folder), ``commit``, ``date``
+    :param segment: this process's part of the run: ``log_dir`` (relative to the runs folder), ``commit``,
+        ``date``, ``machine``
     :param zoo_config: the final hyperparameters the zoo wrote for this process (its ``config.yml``)
     :return: the run's state: its segments, and the training seconds before this one
     """
@@ -94,7 +115,23 @@ def resume(model: BaseAlgorithm, folder: Path, segment: dict[str, Any], zoo_conf
     return {**state, "segments": [*state["segments"], segment]}
 
 
-def clear(folder: Path) -> None:
-    """Remove a finished run's checkpoint and state, so that ``--rerun`` starts it afresh."""
+def clear(folder: Path, progress: tuple[Path, dict[str, Any]] | None = None) -> None:
+    """
+    Remove a finished run's checkpoint and state, so that ``--rerun`` starts it afresh, and its rows
+    of the progress file: the finished run's own row replaces them.
+    """
     for name in (CHECKPOINT, STATE):
         (folder / name).unlink(missing_ok=True)
+    if progress is None or not progress[0].exists():
+        return
+    path, run = progress
+    with open(path, newline="") as file:
+        rows = [row for row in csv.DictReader(file) if (row["config"], row["seed"]) != (run["config"], str(run["seed"]))]
+    if not rows:
+        path.unlink()
+        return
+    with open(path.with_name(path.name + ".partial"), "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=PROGRESS_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    path.with_name(path.name + ".partial").replace(path)

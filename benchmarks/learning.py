@@ -422,8 +422,15 @@ def _run_folder(runs_dir: Path, name: str, config_name: str, seed: int) -> Path:
     return runs_dir / name / config_name / f"seed_{seed}"
 
 
-def run_one(name: str, config_name: str, seed: int, n_timesteps: int, runs_dir: Path) -> dict[str, Any]:
-    """Train and evaluate one (config, seed) in this process."""
+def _progress(output_dir: Path, name: str, config_name: str, seed: int) -> tuple[Path, dict[str, Any]]:
+    """Where a checkpointed run of an experiment records its progress, and the labels of its rows."""
+    return output_dir / f"{name}_progress.csv", {"config": config_name, "seed": seed}
+
+
+def run_one(
+    name: str, config_name: str, seed: int, n_timesteps: int, runs_dir: Path, output_dir: Path = RESULTS_DIR
+) -> dict[str, Any]:
+    """Train and evaluate one (config, seed) in this process (``output_dir``: for a checkpointed run's progress)."""
     import torch as th
     from stable_baselines3.common.callbacks import EvalCallback, StopTrainingOnRewardThreshold
     from stable_baselines3.common.utils import LinearSchedule
@@ -449,9 +456,13 @@ def run_one(name: str, config_name: str, seed: int, n_timesteps: int, runs_dir: 
     checkpoint = None
     if experiment.checkpoint_every:
         zoo_config = (Path(manager.params_path) / "config.yml").read_text()
-        segment = {"log_dir": log_dir, "commit": commit, "date": date}
+        # The parts of a long run may run on different machines
+        machine = environment_info()
+        machine = f"{machine['cores']} cores, gpu {machine['gpu']}, torch {machine['torch']}"
+        segment = {"log_dir": log_dir, "commit": commit, "date": date, "machine": machine}
         state = checkpoints.resume(model, log_folder, segment, zoo_config)
-        checkpoint = checkpoints.RunCheckpoint(log_folder, experiment.checkpoint_every, state)
+        progress = _progress(output_dir, name, config_name, seed)
+        checkpoint = checkpoints.RunCheckpoint(log_folder, experiment.checkpoint_every, state, progress)
     if config.linear_learning_rate is not None:
         start, end = config.linear_learning_rate
         model.learning_rate = LinearSchedule(start, end, 1.0)
@@ -642,7 +653,7 @@ def main() -> None:
         parser.error(f"unknown experiment(s) {unknown}; choose from {list(EXPERIMENTS)}")
     if args.worker:
         name, config_name, seed, n_timesteps = args.worker.split(",")
-        print(json.dumps(run_one(name, config_name, int(seed), int(n_timesteps), args.runs_dir)))
+        print(json.dumps(run_one(name, config_name, int(seed), int(n_timesteps), args.runs_dir, args.output_dir)))
         return
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
@@ -664,7 +675,7 @@ def main() -> None:
             while todo and len(running) < args.jobs:
                 config_name, seed = todo.pop(0)
                 log = tempfile.TemporaryFile(mode="w+")
-                worker = [sys.executable, __file__, "--runs-dir", str(args.runs_dir)]
+                worker = [sys.executable, __file__, "--runs-dir", str(args.runs_dir), "--output-dir", str(args.output_dir)]
                 worker += ["--worker", f"{name},{config_name},{seed},{n_timesteps}"]
                 running.append(
                     (subprocess.Popen(worker, stdout=log, stderr=subprocess.STDOUT, text=True), config_name, seed, log)
@@ -680,7 +691,8 @@ def main() -> None:
                     continue
                 row = json.loads(output.strip().splitlines()[-1])
                 _write_row(results_path, {key: row.get(key, "") for key in FIELDS})
-                checkpoints.clear(_run_folder(args.runs_dir, name, config_name, seed))
+                progress = _progress(args.output_dir, name, config_name, seed)
+                checkpoints.clear(_run_folder(args.runs_dir, name, config_name, seed), progress)
                 print(f"{name} {config_name} seed {seed}: eval {row['eval_mean']:.1f}, {row['fps']} steps/s", flush=True)
                 _record_command(args.output_dir / f"{name}.json", command)
 

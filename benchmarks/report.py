@@ -20,8 +20,8 @@ from benchmarks.throughput import TRAINING_RUNS, breakdown, pair_ratios, summari
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 RESULTS = DOCS / "benchmarks"  # reassigned by --results
-NUMERIC = {"n_envs", "threads", "pair", "steps", "seed", "n_timesteps", "eval_episodes"}
-STRINGS = {"experiment", "config", "algo", "env", "run", "log_dir", "commit", "date", "axis"}
+NUMERIC = {"n_envs", "threads", "pair", "steps", "seed", "n_timesteps", "eval_episodes", "timesteps"}
+STRINGS = {"experiment", "config", "algo", "env", "run", "log_dir", "commit", "date", "axis", "machine"}
 
 
 def _read(name: str) -> list[dict]:
@@ -181,6 +181,13 @@ NOTES = {
         "thousand steps, alike for both algorithms (the learning-speed table below), so the final evaluations are "
         "still below random play (1.7) and say nothing yet about which learns Breakout better."
     ),
+    "spaceinvaders_10m": (
+        f"{CONTENDERS_NOTE}, both on the native backend (`native_atari: True`; the same observations, "
+        "episodes and scores as SubprocVecEnv, see the tests) to fit the budget into fewer hours. One run of "
+        "10M steps takes longer than a session on this machine, so it saves a checkpoint every 100,000 steps "
+        "and the same command goes on from the last one; each part logs to its own folder (the CSV's "
+        "`log_dir` lists them), and the games in play when a part stopped are not counted."
+    ),
     "cartpole": f"{CONTENDERS_NOTE}.",
     "lunarlander_normalized": (
         "Each config is trial 65 with the zoo's `normalize: true` (VecNormalize of observations and rewards; the "
@@ -301,6 +308,39 @@ def learning_speed_table(name: str) -> str:
     return "\n".join(lines)
 
 
+def progress_table(name: str) -> str:
+    """Where the checkpointed runs of an experiment that have not finished yet stand, from their progress file."""
+    points = _read(f"{name}_progress")
+    if not points:
+        return ""
+    runs: dict[tuple[str, int], list[dict]] = {}
+    for point in points:
+        runs.setdefault((point["config"], point["seed"]), []).append(point)
+    lines = [
+        f"Runs not finished yet, as of their last checkpoint (`python benchmarks/learning.py {name}` goes on from "
+        "it; [progress file](benchmarks/" + f"{name}_progress.csv)). Training games are full games, raw score, "
+        "sampled actions, as in the last-100-training-episodes column of finished runs.",
+        "",
+        "| config | seed | steps done | last 100 training games | the same at each million steps | training hours "
+        "| commits, dates, machines |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for (config, seed), run in runs.items():
+        run.sort(key=lambda point: point["timesteps"])
+        last = run[-1]
+        millions = ", ".join(
+            f"{point['timesteps'] // 1_000_000}M: {point['last_100_train_mean']:.0f}"
+            for point in run
+            if point["timesteps"] % 1_000_000 == 0
+        )
+        provenance = "; ".join(dict.fromkeys(f"{point['commit']} on {point['date']}, {point['machine']}" for point in run))
+        lines.append(
+            f"| {config} | {seed} | {last['timesteps']:,} | {last['last_100_train_mean']:.1f} | {millions or '–'} "
+            f"| {last['train_seconds'] / 3600:.1f} | {provenance} |"
+        )
+    return "\n".join(lines)
+
+
 def _curve_gaps(name: str, rows: list[dict], curves: list[dict]) -> str:
     """Which runs of an experiment have no learning curve, and why."""
     drawn = {(row["config"], row["seed"]) for row in curves}
@@ -328,7 +368,7 @@ def _experiment_header(name: str) -> str:
     figure = f"\n\n![{name}](benchmarks/{name}.png)" if (RESULTS / f"{name}.png").exists() else ""
     meta = _meta(name)
     if not rows:
-        return f"{experiment.env_id}, budget {budget:,} steps, seeds {seeds}."
+        return f"{experiment.env_id}, budget {budget:,} steps, seeds {seeds}." + (f" {NOTES[name]}" if name in NOTES else "")
     commands = meta.get("commands") or [meta.get("command", f"python benchmarks/learning.py {name}")]
     provenance = _provenance(rows)
     if provenance:
@@ -475,7 +515,7 @@ def targets(summaries: dict[str, dict[str, dict[str, float]]]) -> str:
             f"{lunar['a2c_plus']['median']:.1f}",
             lunar["a2c_plus"]["median"] >= 200,
         )
-    for name in ("lunarlander", "spaceinvaders", "breakout", "breakout_1m"):
+    for name in ("lunarlander", "spaceinvaders", "breakout", "breakout_1m", "spaceinvaders_10m"):
         scores = summaries.get(name, {})
         env_id, budget = EXPERIMENTS[name].env_id, EXPERIMENTS[name].n_timesteps
         target = f"{env_id}, {budget:,} steps: A2CPlus above SB3 A2C (mean final evaluation)"
@@ -511,7 +551,12 @@ def targets(summaries: dict[str, dict[str, dict[str, float]]]) -> str:
         }
         return {run: 10_000_000 / rate / 3600 for run, rate in fastest.items()} if all(fastest.values()) else None
 
+    long_run = summaries.get("spaceinvaders_10m", {}).get("a2c_plus")
     hours = hours_for_10m([*native_results["native_atari"], *native_results["native_atari_malloc"]])
+    if long_run:
+        seeds = f"{long_run['seeds']} seed{'s' * (long_run['seeds'] > 1)}"
+        add("SpaceInvaders >= 1000 after 10M steps", f"{long_run['mean']:.1f} ({seeds})", long_run["mean"] >= 1000)
+        return "\n".join(lines)
     if hours:
         measured = (
             f"not run: one seed of 10M steps takes {hours['a2c_plus_native']:.1f} hours for A2CPlus and "
@@ -522,7 +567,14 @@ def targets(summaries: dict[str, dict[str, dict[str, float]]]) -> str:
             measured += f" ({gpu_hours['a2c_plus_native']:.1f} and {gpu_hours['a2c']:.1f} on the GPU machine)"
     else:
         measured = "not run yet"
-    add("SpaceInvaders >= 1000 after 10M steps", measured, None)
+    started = [point for point in _read("spaceinvaders_10m_progress") if point["config"] == "a2c_plus"]
+    if started:
+        last = max(started, key=lambda point: point["timesteps"])
+        measured += (
+            f"; under way: A2CPlus seed {last['seed']} at {last['timesteps']:,} steps, its last 100 training games "
+            f"{last['last_100_train_mean']:.1f}"
+        )
+    add("SpaceInvaders >= 1000 after 10M steps", f"{measured}; `python benchmarks/learning.py spaceinvaders_10m`", None)
     return "\n".join(lines)
 
 
@@ -616,8 +668,8 @@ def main() -> None:
     def learning_section(name: str, *before: str) -> list[str]:
         """An experiment's header and table after ``before`` (its title, a study); records its summary."""
         table, summaries[name] = learning_table(name)
-        speed = learning_speed_table(name)
-        return [*before, _experiment_header(name), table, *([speed] if speed else [])]
+        extra = [section for section in (learning_speed_table(name), progress_table(name)) if section]
+        return [*before, _experiment_header(name), table, *extra]
 
     for name, title in [
         ("lunarlander", "LunarLander-v3"),
@@ -625,6 +677,7 @@ def main() -> None:
         ("spaceinvaders", "SpaceInvaders"),
         ("breakout", "Breakout"),
         ("breakout_1m", "Breakout, 1M steps"),
+        ("spaceinvaders_10m", "SpaceInvaders, 10M steps"),
     ]:
         sections += learning_section(name, f"### {title}")
     sections += [

@@ -383,13 +383,13 @@ def test_a_checkpointed_run_stopped_part_way_resumes_from_its_last_checkpoint(tm
 
     monkeypatch.setattr(checkpoints.RunCheckpoint, "save", save_then_stop)
     with pytest.raises(_Interrupted):
-        learning.run_one("resumable", "a2c_plus", 0, 2_000, tmp_path)
+        learning.run_one("resumable", "a2c_plus", 0, 2_000, tmp_path, tmp_path)
     monkeypatch.undo()
     monkeypatch.setitem(learning.EXPERIMENTS, "resumable", replace(experiment, checkpoint_every=500, curve_window=5))
     state = json.loads((folder / checkpoints.STATE).read_text())
     rollout = 8 * A2CPlus.load(folder / checkpoints.CHECKPOINT).n_steps  # 8 envs in a2c_plus.yml
-    # Saved as the first rollout from 500 steps on started
-    assert state["num_timesteps"] == -(-500 // rollout) * rollout and len(state["segments"]) == 1
+    every = -(-500 // rollout) * rollout  # saved as the first rollout from 500 steps on starts
+    assert state["num_timesteps"] == every and len(state["segments"]) == 1
     saved = [parameter.detach().clone() for parameter in A2CPlus.load(folder / checkpoints.CHECKPOINT).policy.parameters()]
 
     resumed = {}
@@ -401,7 +401,7 @@ def test_a_checkpointed_run_stopped_part_way_resumes_from_its_last_checkpoint(tm
         return state
 
     monkeypatch.setattr(checkpoints, "resume", spy)
-    row = learning.run_one("resumable", "a2c_plus", 0, 2_000, tmp_path)
+    row = learning.run_one("resumable", "a2c_plus", 0, 2_000, tmp_path, tmp_path)
     assert resumed["num_timesteps"] == state["num_timesteps"]
     assert all((mine == its).all() for mine, its in zip(resumed["weights"], saved, strict=True))
     assert row["n_timesteps"] == 2_000
@@ -415,4 +415,39 @@ def test_a_checkpointed_run_stopped_part_way_resumes_from_its_last_checkpoint(tm
     other = replace(experiment, configs={"a2c_plus": Config("a2c_plus", {"ent_coef": 0.5})}, checkpoint_every=500)
     monkeypatch.setitem(learning.EXPERIMENTS, "resumable", other)
     with pytest.raises(ValueError, match="other hyperparameters"):
-        learning.run_one("resumable", "a2c_plus", 0, 2_000, tmp_path)
+        learning.run_one("resumable", "a2c_plus", 0, 2_000, tmp_path, tmp_path)
+
+    # Each checkpoint, in either segment, recorded the run's progress; the finished run's row replaces them
+    progress = _rows(tmp_path / "resumable_progress.csv")
+    assert [int(point["timesteps"]) for point in progress] == list(range(every, 2_000, every))
+    assert all(float(point["last_100_train_mean"]) > 0 and point["seed"] == "0" for point in progress)
+    checkpoints.clear(folder, learning._progress(tmp_path, "resumable", "a2c_plus", 0))
+    assert not list(folder.glob("*.*")) and not (tmp_path / "resumable_progress.csv").exists()
+
+
+def test_report_shows_runs_under_way_and_judges_the_10m_target_once_a_run_has_finished(tmp_path):
+    from benchmarks.checkpoints import PROGRESS_FIELDS
+    from benchmarks.learning import FIELDS
+
+    with open(tmp_path / "spaceinvaders_10m_progress.csv", "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=PROGRESS_FIELDS)
+        writer.writeheader()
+        for step in range(1, 21):
+            point = dict(config="a2c_plus", seed=0, timesteps=step * 100_000, last_100_train_mean=200 + step)
+            machine = "2 cores, gpu none, torch 2.13.0+cpu"
+            writer.writerow(point | dict(train_seconds=step * 180.0, commit="abc1234", date="2026-11-22", machine=machine))
+    report = _report(tmp_path)
+    provenance = "abc1234 on 2026-11-22, 2 cores, gpu none, torch 2.13.0+cpu"
+    assert f"| a2c_plus | 0 | 2,000,000 | 220.0 | 1M: 210, 2M: 220 | 1.0 | {provenance} |" in report
+    (target,) = [line for line in report.splitlines() if line.startswith("| SpaceInvaders >= 1000 after 10M steps |")]
+    assert "under way: A2CPlus seed 0 at 2,000,000 steps, its last 100 training games 220.0" in target
+    assert target.endswith("| not measured |")
+
+    for score, verdict in ((1100.0, "yes"), (900.0, "no")):
+        with open(tmp_path / "spaceinvaders_10m.csv", "w", newline="") as file:
+            writer = csv.DictWriter(file, fieldnames=FIELDS)
+            writer.writeheader()
+            run = dict(experiment="spaceinvaders_10m", config="a2c_plus", algo="a2c_plus", env="SpaceInvadersNoFrameskip-v4")
+            run |= dict(seed=0, n_timesteps=10_000_000, eval_mean=score, eval_std=100.0, eval_episodes=30)
+            writer.writerow(run | dict(last_100_train_mean=score, train_seconds=3600.0, fps=2778, log_dir="a;b"))
+        assert f"| SpaceInvaders >= 1000 after 10M steps | {score:.1f} (1 seed) | {verdict} |" in _report(tmp_path)
