@@ -462,6 +462,9 @@ def run_one(
         segment = {"log_dir": log_dir, "commit": commit, "date": date, "machine": machine}
         state = checkpoints.resume(model, log_folder, segment, zoo_config)
         progress = _progress(output_dir, name, config_name, seed)
+        if len(state["segments"]) == 1:
+            # A new run: progress recorded for this config and seed belongs to an earlier run, whose checkpoint is gone
+            checkpoints.clear(log_folder, progress)
         checkpoint = checkpoints.RunCheckpoint(log_folder, experiment.checkpoint_every, state, progress)
     if config.linear_learning_rate is not None:
         start, end = config.linear_learning_rate

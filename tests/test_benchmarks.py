@@ -375,6 +375,11 @@ def test_a_checkpointed_run_stopped_part_way_resumes_from_its_last_checkpoint(tm
     experiment = Experiment("CartPole-v1", 2_000, (0,), {"a2c_plus": Config("a2c_plus")}, "deterministic", 2)
     monkeypatch.setitem(learning.EXPERIMENTS, "resumable", replace(experiment, checkpoint_every=500, curve_window=5))
     folder = tmp_path / "resumable" / "a2c_plus" / "seed_0"
+    # Progress of an earlier run of this config and seed, whose checkpoint is gone, and of another config
+    with open(tmp_path / "resumable_progress.csv", "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=checkpoints.PROGRESS_FIELDS)
+        writer.writeheader()
+        writer.writerows([dict(config=config, seed=0, timesteps=9_999) for config in ("a2c_plus", "other")])
     save = checkpoints.RunCheckpoint.save
 
     def save_then_stop(callback):
@@ -418,11 +423,12 @@ def test_a_checkpointed_run_stopped_part_way_resumes_from_its_last_checkpoint(tm
         learning.run_one("resumable", "a2c_plus", 0, 2_000, tmp_path, tmp_path)
 
     # Each checkpoint, in either segment, recorded the run's progress; the finished run's row replaces them
-    progress = _rows(tmp_path / "resumable_progress.csv")
+    progress = [point for point in _rows(tmp_path / "resumable_progress.csv") if point["config"] == "a2c_plus"]
     assert [int(point["timesteps"]) for point in progress] == list(range(every, 2_000, every))
     assert all(float(point["last_100_train_mean"]) > 0 and point["seed"] == "0" for point in progress)
     checkpoints.clear(folder, learning._progress(tmp_path, "resumable", "a2c_plus", 0))
-    assert not list(folder.glob("*.*")) and not (tmp_path / "resumable_progress.csv").exists()
+    assert not list(folder.glob("*.*"))
+    assert [point["config"] for point in _rows(tmp_path / "resumable_progress.csv")] == ["other"]
 
 
 def test_report_shows_runs_under_way_and_judges_the_10m_target_once_a_run_has_finished(tmp_path):
