@@ -395,20 +395,23 @@ def test_a_checkpointed_run_stopped_part_way_resumes_from_its_last_checkpoint(tm
     rollout = 8 * A2CPlus.load(folder / checkpoints.CHECKPOINT).n_steps  # 8 envs in a2c_plus.yml
     every = -(-500 // rollout) * rollout  # saved as the first rollout from 500 steps on starts
     assert state["num_timesteps"] == every and len(state["segments"]) == 1
-    saved = [parameter.detach().clone() for parameter in A2CPlus.load(folder / checkpoints.CHECKPOINT).policy.parameters()]
+    saved = A2CPlus.load(folder / checkpoints.CHECKPOINT)
+    saved_weights = [parameter.detach().clone() for parameter in saved.policy.parameters()]
 
     resumed = {}
     resume = checkpoints.resume
 
     def spy(model, *args):
         state = resume(model, *args)
-        resumed.update(num_timesteps=model.num_timesteps, weights=[p.detach().clone() for p in model.policy.parameters()])
+        resumed.update(num_timesteps=model.num_timesteps, episodes=list(model.ep_info_buffer))
+        resumed["weights"] = [parameter.detach().clone() for parameter in model.policy.parameters()]
         return state
 
     monkeypatch.setattr(checkpoints, "resume", spy)
     row = learning.run_one("resumable", "a2c_plus", 0, 2_000, tmp_path, tmp_path)
     assert resumed["num_timesteps"] == state["num_timesteps"]
-    assert all((mine == its).all() for mine, its in zip(resumed["weights"], saved, strict=True))
+    assert all((mine == its).all() for mine, its in zip(resumed["weights"], saved_weights, strict=True))
+    assert resumed["episodes"] == list(saved.ep_info_buffer) != []
     assert row["n_timesteps"] == 2_000
     first, second = row["log_dir"].split(learning.LOG_DIR_SEPARATOR)
     assert first == state["segments"][0]["log_dir"] != second and (tmp_path / second / "0.monitor.csv").is_file()
