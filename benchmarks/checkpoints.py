@@ -4,6 +4,9 @@ of a session, a lent machine handed back) goes on from its last checkpoint when 
 runs again: weights, optimiser state and BatchNorm statistics, the step count (so the learning-rate
 schedule goes on where it was) and the last 100 training episodes. The games in play at the
 checkpoint are not saved; the run goes on with new games, in a new log folder (a *segment*).
+To go on on another machine, copy the run's folder (``benchmarks/runs/<experiment>/<config>/seed_<n>``)
+and ``docs/benchmarks/<experiment>_progress.csv`` there and back (:func:`resume` maps the checkpoint
+onto the device of the new model).
 """
 
 import csv
