@@ -348,7 +348,7 @@ EXPERIMENTS = {
     # At 500k steps neither algorithm plays Breakout better than random; twice the budget, one seed at a time
     "breakout_1m": _atari("BreakoutNoFrameskip-v4", 1_000_000, (0, 1, 2), CONTENDERS),
     # The notebook's budget, longer than a session on this machine: checkpointed, and on the native backend
-    # for both algorithms (same observations and episodes as SubprocVecEnv, about a quarter faster here)
+    # for both algorithms (the same observations and semantics as SubprocVecEnv, about a quarter faster here)
     "spaceinvaders_10m": _atari(
         "SpaceInvadersNoFrameskip-v4", 10_000_000, (0,), CONTENDERS, vec_env="native", checkpoint_every=100_000
     ),

@@ -182,8 +182,9 @@ NOTES = {
         "still below random play (1.7) and say nothing yet about which learns Breakout better."
     ),
     "spaceinvaders_10m": (
-        f"{CONTENDERS_NOTE}, both on the native backend (`native_atari: True`; the same observations, "
-        "episodes and scores as SubprocVecEnv, see the tests) to fit the budget into fewer hours. One run of "
+        f"{CONTENDERS_NOTE}, both on the native backend (`native_atari: True`) to fit the budget into fewer "
+        "hours: the same observations and semantics as SubprocVecEnv, except the few frames the standard wrappers "
+        "play unseen after a reset or a lost life (README.md, Native Atari backend). One run of "
         "10M steps takes longer than a session on this machine, so it saves a checkpoint every 100,000 steps "
         "and the same command goes on from the last one; each part logs to its own folder (the CSV's "
         "`log_dir` lists them), and the games in play when a part stopped are not counted."
