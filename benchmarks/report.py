@@ -91,7 +91,8 @@ def learning_table(name: str) -> tuple[str, dict[str, dict[str, float]]]:
     """Markdown table of one learning experiment and, per config, its mean and median scores."""
     rows = _read(name)
     if not rows:
-        return f"*Not run yet: `python benchmarks/learning.py {name}`.*", {}
+        status = "No run finished yet" if _read(f"{name}_progress") else "Not run yet"
+        return f"*{status}: `python benchmarks/learning.py {name}`.*", {}
     experiment = EXPERIMENTS[name]
     summary: dict[str, dict[str, float]] = {}
     if experiment.evaluation == "threshold":
@@ -571,6 +572,7 @@ def targets(summaries: dict[str, dict[str, dict[str, float]]]) -> str:
     started = [point for point in _read("spaceinvaders_10m_progress") if point["config"] == "a2c_plus"]
     if started:
         last = max(started, key=lambda point: point["timesteps"])
+        measured = measured.replace("not run: ", "not finished: ", 1)
         measured += (
             f"; under way: A2CPlus seed {last['seed']} at {last['timesteps']:,} steps, its last 100 training games "
             f"{last['last_100_train_mean']:.1f}"

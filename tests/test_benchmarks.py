@@ -260,7 +260,9 @@ def test_report_judges_the_gpu_target_on_gpu_runs_only(tmp_path):
     # How long 10M steps would take, at the fastest rates without and with the GPU
     write("native_atari", {"a2c": 200.0, "a2c_plus_native": 500.0})
     hours = "takes 5.6 hours for A2CPlus and 13.9 for SB3 A2C at their fastest training rates in section 1"
-    assert f"after 10M steps | not run: one seed of 10M steps {hours} (2.3 and 6.9 on the GPU machine) |" in _report(tmp_path)
+    run_it = "`python benchmarks/learning.py spaceinvaders_10m`"
+    expected = f"after 10M steps | not run: one seed of 10M steps {hours} (2.3 and 6.9 on the GPU machine); {run_it} |"
+    assert expected in _report(tmp_path)
 
 
 def test_report_lists_each_study_and_its_best_trials(tmp_path):
@@ -450,6 +452,7 @@ def test_report_shows_runs_under_way_and_judges_the_10m_target_once_a_run_has_fi
     assert f"| a2c_plus | 0 | 2,000,000 | 220.0 | 1M: 210, 2M: 220 | 1.0 | {provenance} |" in report
     (target,) = [line for line in report.splitlines() if line.startswith("| SpaceInvaders >= 1000 after 10M steps |")]
     assert "under way: A2CPlus seed 0 at 2,000,000 steps, its last 100 training games 220.0" in target
+    assert "*No run finished yet: `python benchmarks/learning.py spaceinvaders_10m`.*" in report
     assert target.endswith("| not measured |")
 
     for score, verdict in ((1100.0, "yes"), (900.0, "no")):
