@@ -20,15 +20,11 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.save_util import load_from_zip_file
 
+from benchmarks.common import write_csv, write_text_atomically
+
 CHECKPOINT = "checkpoint.zip"
 STATE = "run_state.json"
 PROGRESS_FIELDS = ["config", "seed", "timesteps", "last_100_train_mean", "train_seconds", "commit", "date", "machine"]
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text)
-    partial.replace(path)
 
 
 class RunCheckpoint(BaseCallback):
@@ -71,7 +67,7 @@ class RunCheckpoint(BaseCallback):
         self.model.save(partial)
         partial.replace(self.folder / CHECKPOINT)  # a run killed while saving keeps its previous checkpoint
         state = {**self.state, "num_timesteps": self.num_timesteps, "train_seconds": round(self.seconds(), 1)}
-        _write_atomically(self.folder / STATE, json.dumps(state, indent=2) + "\n")
+        write_text_atomically(self.folder / STATE, json.dumps(state, indent=2) + "\n")
         self._saved_at = self.num_timesteps
         if self.progress is not None:
             path, run = self.progress
@@ -130,11 +126,13 @@ def clear(folder: Path, progress: tuple[Path, dict[str, Any]] | None = None) -> 
     path, run = progress
     with open(path, newline="") as file:
         rows = [row for row in csv.DictReader(file) if (row["config"], row["seed"]) != (run["config"], str(run["seed"]))]
-    if not rows:
+    if rows:
+        write_csv(path, PROGRESS_FIELDS, rows)
+    else:
         path.unlink()
-        return
-    with open(path.with_name(path.name + ".partial"), "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=PROGRESS_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
-    path.with_name(path.name + ".partial").replace(path)
+
+
+def saved_steps(folder: Path) -> int | None:
+    """The steps a run stopped part-way had done at its last checkpoint; ``None`` without one."""
+    state_path = folder / STATE
+    return json.loads(state_path.read_text())["num_timesteps"] if state_path.exists() else None

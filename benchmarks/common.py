@@ -2,11 +2,13 @@
 
 import argparse
 import contextlib
+import csv
 import io
 import platform
 import subprocess
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +79,22 @@ def zoo_experiment(
     with contextlib.redirect_stdout(io.StringIO()):  # the zoo prints its whole configuration
         model, _ = manager.setup_experiment()
     return manager, model
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a rename: an interrupted write leaves the old file whole."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text)
+    partial.replace(path)
+
+
+def write_csv(path: Path, fieldnames: list[str], rows: Iterable[dict[str, Any]]) -> None:
+    """Write ``rows`` under a header to the CSV file ``path``, atomically."""
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=fieldnames)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomically(path, text.getvalue())
 
 
 class PeakMemory:

@@ -32,7 +32,14 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import checkpoints  # noqa: E402
-from benchmarks.common import RESULTS_DIR, command_line, environment_info, source_commit, zoo_experiment  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    RESULTS_DIR,
+    command_line,
+    environment_info,
+    source_commit,
+    write_csv,
+    zoo_experiment,
+)
 
 RUNS_DIR = Path(__file__).resolve().parent / "runs"
 A2C_PLUS_ENTRIES = yaml.safe_load((Path(__file__).resolve().parent.parent / "hyperparams" / "a2c_plus.yml").read_text())
@@ -614,12 +621,7 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
 def _write_row(path: Path, row: dict[str, Any]) -> None:
     """Add ``row`` to the results, in place of an earlier row of the same config and seed."""
     rows = [old for old in _read_rows(path) if (old["config"], old["seed"]) != (row["config"], str(row["seed"]))]
-    partial = path.with_suffix(".csv.partial")
-    with open(partial, "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerows([*rows, row])
-    partial.replace(path)  # atomic: an interrupted write leaves the old results whole
+    write_csv(path, FIELDS, [*rows, row])
 
 
 def _record_command(meta_path: Path, command: str) -> None:
@@ -677,6 +679,9 @@ def main() -> None:
         while todo or running:
             while todo and len(running) < args.jobs:
                 config_name, seed = todo.pop(0)
+                saved = checkpoints.saved_steps(_run_folder(args.runs_dir, name, config_name, seed))
+                if saved is not None:
+                    print(f"{name} {config_name} seed {seed}: going on from its checkpoint at {saved:,} steps", flush=True)
                 log = tempfile.TemporaryFile(mode="w+")
                 worker = [sys.executable, __file__, "--runs-dir", str(args.runs_dir), "--output-dir", str(args.output_dir)]
                 worker += ["--worker", f"{name},{config_name},{seed},{n_timesteps}"]
@@ -702,10 +707,7 @@ def main() -> None:
         curves_path = args.output_dir / f"{name}_curves.csv"
         curves = _curves(experiment, _read_rows(results_path), n_timesteps, args.runs_dir, _read_rows(curves_path))
         if curves:
-            with open(curves_path, "w", newline="") as file:
-                writer = csv.DictWriter(file, fieldnames=["config", "seed", "timesteps", "return", "axis"])
-                writer.writeheader()
-                writer.writerows(curves)
+            write_csv(curves_path, ["config", "seed", "timesteps", "return", "axis"], curves)
             _plot(name, experiment, curves, args.output_dir / f"{name}.png")
         else:
             # No curve left to draw: stale files would show what the table no longer holds

@@ -554,11 +554,11 @@ def targets(summaries: dict[str, dict[str, dict[str, float]]]) -> str:
         return {run: 10_000_000 / rate / 3600 for run, rate in fastest.items()} if all(fastest.values()) else None
 
     long_run = summaries.get("spaceinvaders_10m", {}).get("a2c_plus")
-    hours = hours_for_10m([*native_results["native_atari"], *native_results["native_atari_malloc"]])
     if long_run:
         seeds = f"{long_run['seeds']} seed{'s' * (long_run['seeds'] > 1)}"
         add("SpaceInvaders >= 1000 after 10M steps", f"{long_run['mean']:.1f} ({seeds})", long_run["mean"] >= 1000)
         return "\n".join(lines)
+    hours = hours_for_10m([*native_results["native_atari"], *native_results["native_atari_malloc"]])
     if hours:
         measured = (
             f"not run: one seed of 10M steps takes {hours['a2c_plus_native']:.1f} hours for A2CPlus and "

@@ -397,6 +397,7 @@ def test_a_checkpointed_run_stopped_part_way_resumes_from_its_last_checkpoint(tm
     rollout = 8 * A2CPlus.load(folder / checkpoints.CHECKPOINT).n_steps  # 8 envs in a2c_plus.yml
     every = -(-500 // rollout) * rollout  # saved as the first rollout from 500 steps on starts
     assert state["num_timesteps"] == every and len(state["segments"]) == 1
+    assert checkpoints.saved_steps(folder) == every  # what the command says as it goes on
     saved = A2CPlus.load(folder / checkpoints.CHECKPOINT)
     saved_weights = [parameter.detach().clone() for parameter in saved.policy.parameters()]
 
@@ -432,7 +433,7 @@ def test_a_checkpointed_run_stopped_part_way_resumes_from_its_last_checkpoint(tm
     assert [int(point["timesteps"]) for point in progress] == list(range(every, 2_000, every))
     assert all(float(point["last_100_train_mean"]) > 0 and point["seed"] == "0" for point in progress)
     checkpoints.clear(folder, learning._progress(tmp_path, "resumable", "a2c_plus", 0))
-    assert not list(folder.glob("*.*"))
+    assert not list(folder.glob("*.*")) and checkpoints.saved_steps(folder) is None
     assert [point["config"] for point in _rows(tmp_path / "resumable_progress.csv")] == ["other"]
 
 
