@@ -34,7 +34,6 @@ run, baseline included, with freed memory kept (the command saved with the resul
 """
 
 import argparse
-import csv
 import json
 import os
 import statistics
@@ -50,7 +49,15 @@ from stable_baselines3.common.vec_env import VecEnv
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import RESULTS_DIR, PeakMemory, command_line, environment_info, zoo_experiment  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    RESULTS_DIR,
+    PeakMemory,
+    command_line,
+    environment_info,
+    write_csv,
+    write_text_atomically,
+    zoo_experiment,
+)
 
 TRAINING_RUNS = ("a2c", "a2c_plus", "a2c_plus_native", "a2c_plus_native_pipelined", "network_only")
 ENV_RUNS = ("env_only", "env_only_native", "env_only_raw")
@@ -277,11 +284,8 @@ def metadata() -> dict:
 def save(rows: list[dict], meta: dict, output: Path) -> None:
     """Write the rows to ``<output>.csv`` and ``meta`` to ``<output>.json``."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    with open(f"{output}.csv", "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerows({key: row[key] for key in FIELDS} for row in rows)
-    Path(f"{output}.json").write_text(json.dumps(meta, indent=2) + "\n")
+    write_csv(Path(f"{output}.csv"), FIELDS, ({key: row[key] for key in FIELDS} for row in rows))
+    write_text_atomically(Path(f"{output}.json"), json.dumps(meta, indent=2) + "\n")
 
 
 def main() -> None:
