@@ -62,7 +62,10 @@ def zoo_experiment(
     (``a2c.yml`` for SB3's A2C, ``a2c_plus.yml`` for A2CPlus) unless ``config`` names another,
     with ``hyperparams`` overriding single entries, Monitor logs in ``log_folder``.
     """
-    args = argparse.Namespace(algo=algo, env=env_id, seed=seed, n_timesteps=n_timesteps, hyperparams=hyperparams)
+    # Saved as args.yml, where enjoy and record_video look for env_kwargs
+    args = argparse.Namespace(
+        algo=algo, env=env_id, seed=seed, n_timesteps=n_timesteps, hyperparams=hyperparams, env_kwargs=None
+    )
     manager = ExperimentManager(
         args,
         algo,

@@ -8,6 +8,8 @@ RL Zoo settings (a2c.yml / a2c_plus.yml), several seeds, models built by the zoo
 
 Every (experiment, config, seed) runs in its own process and appends one row to
 docs/benchmarks/<experiment>.csv; runs already there are skipped, so a command can be resumed.
+Its Monitor logs and final model go to benchmarks/runs/<experiment>/<config>/seed_<n>/ in the zoo's
+layout (``python -m rl_zoo3.enjoy --algo <algo> --env <env> -f <that folder>`` plays the model).
 After a change of defaults, ``--rerun`` runs the selected configs and seeds again; each new row
 replaces the old one only once its run has finished. Experiments longer than a session save
 checkpoints (see benchmarks/checkpoints.py): run the same command again to go on from the last one.
@@ -16,7 +18,9 @@ per-seed curves they are drawn from to docs/benchmarks/<experiment>_curves.csv.
 """
 
 import argparse
+import contextlib
 import csv
+import io
 import json
 import subprocess
 import sys
@@ -500,6 +504,10 @@ def run_one(
         remaining = max(n_timesteps - model.num_timesteps, 0)
         model.learn(remaining, callback=[checkpoint, *([callback] if callback else [])], reset_num_timesteps=False)
     train_seconds = checkpoint.seconds() if checkpoint else time.perf_counter() - start_time
+    # Where the zoo keeps it (<log_dir>/<env>.zip, VecNormalize statistics beside config.yml), so
+    # rl_zoo3.enjoy and record_video play it; a checkpointed run's checkpoint goes once its row is written
+    with contextlib.redirect_stdout(io.StringIO()):
+        manager.save_trained_model(model)
     last_episodes = [info["r"] for info in model.ep_info_buffer]
     segments = checkpoint.state["segments"] if checkpoint else [{"log_dir": log_dir, "commit": commit, "date": date}]
 

@@ -81,6 +81,13 @@ def test_learning(tmp_path):
     assert (row["config"], row["seed"], row["eval_episodes"]) == ("a2c_plus", "0", "100")
     assert -1000 < float(row["eval_mean"]) < 400 and float(row["fps"]) > 0
     assert (tmp_path / "runs" / row["log_dir"] / "0.monitor.csv").is_file()
+    # The final model, where the zoo keeps it: enjoy plays it, with LunarLander's VecNormalize statistics
+    assert (tmp_path / "runs" / row["log_dir"] / "LunarLander-v3" / "vecnormalize.pkl").is_file()
+    run_folder = tmp_path / "runs" / "lunarlander" / "a2c_plus" / "seed_0"
+    enjoy = ["--algo", "a2c_plus", "--env", "LunarLander-v3", "-f", str(run_folder), "--no-render", "-n", "300"]
+    played = run(["-m", "rl_zoo3.enjoy", *enjoy], tmp_path)
+    assert f"Loading {tmp_path / 'runs' / row['log_dir'] / 'LunarLander-v3.zip'}" in played
+    assert "Loading running average" in played
     # Each run records the code and day it ran on
     assert row["commit"].removesuffix("-dirty") == _head_commit() != ""
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", row["date"])
@@ -418,6 +425,7 @@ def test_a_checkpointed_run_stopped_part_way_resumes_from_its_last_checkpoint(tm
     assert row["n_timesteps"] == 2_000
     first, second = row["log_dir"].split(learning.LOG_DIR_SEPARATOR)
     assert first == state["segments"][0]["log_dir"] != second and (tmp_path / second / "0.monitor.csv").is_file()
+    assert A2CPlus.load(tmp_path / second / "CartPole-v1.zip").num_timesteps == 2_000  # the final model
     # The curve runs over both segments' episodes: further than either segment's steps alone
     curves = learning._curves(learning.EXPERIMENTS["resumable"], [row], 2_000, tmp_path, [])
     assert curves[-1]["timesteps"] > max(state["num_timesteps"], 2_000 - state["num_timesteps"])
