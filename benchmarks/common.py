@@ -4,6 +4,7 @@ import argparse
 import contextlib
 import csv
 import io
+import os
 import platform
 import subprocess
 import threading
@@ -26,10 +27,15 @@ CODE_PATHS = ("sb3_a2c_plus", "hyperparams", "benchmarks/*.py", "setup.cfg")
 NOT_CODE_PATHS = ("benchmarks/report.py",)
 
 
+# Allocator settings change the speed of every run (the workers inherit them): a saved command names them
+ALLOCATOR_VARIABLES = ("MALLOC_", "GLIBC_TUNABLES", "LD_PRELOAD")
+
+
 def command_line(script: str, arguments: list[str]) -> str:
     """
     The command that made a results file, as run from the repository root: arguments naming paths
-    inside the repository are written relative to it, so the command reads the same in any checkout.
+    inside the repository are written relative to it, so the command reads the same in any checkout,
+    and the allocator settings it ran under come first.
 
     :param script: the script, relative to the repository root
     :param arguments: its command-line arguments (``sys.argv[1:]``)
@@ -42,7 +48,8 @@ def command_line(script: str, arguments: list[str]) -> str:
             value = str(path.resolve().relative_to(REPO_ROOT))
         return f"{option}{equals}{value}"
 
-    return " ".join(["python", script, *map(portable, arguments)])
+    allocator = [f"{key}={value}" for key, value in sorted(os.environ.items()) if key.startswith(ALLOCATOR_VARIABLES)]
+    return " ".join([*allocator, "python", script, *map(portable, arguments)])
 
 
 def zoo_experiment(

@@ -35,7 +35,6 @@ run, baseline included, with freed memory kept (the command saved with the resul
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -61,7 +60,6 @@ from benchmarks.common import (  # noqa: E402
 
 TRAINING_RUNS = ("a2c", "a2c_plus", "a2c_plus_native", "a2c_plus_native_pipelined", "network_only")
 ENV_RUNS = ("env_only", "env_only_native", "env_only_raw")
-ALLOCATOR_VARIABLES = ("MALLOC_", "GLIBC_TUNABLES", "LD_PRELOAD")
 FIELDS = [
     "env",
     "n_envs",
@@ -275,10 +273,7 @@ def breakdown(rows: list[dict]) -> str:
 
 def metadata() -> dict:
     """The command (with the allocator settings it ran under) and the environment of this benchmark."""
-    # The allocator settings reach every run (the workers inherit them) and change their speed
-    allocator = [f"{key}={value}" for key, value in sorted(os.environ.items()) if key.startswith(ALLOCATOR_VARIABLES)]
-    command = " ".join([*allocator, command_line("benchmarks/throughput.py", sys.argv[1:])])
-    return {"command": command, "environment": environment_info()}
+    return {"command": command_line("benchmarks/throughput.py", sys.argv[1:]), "environment": environment_info()}
 
 
 def save(rows: list[dict], meta: dict, output: Path) -> None:

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import re
 import subprocess
 from dataclasses import replace
@@ -115,15 +116,23 @@ def test_startup(tmp_path):
     assert result["environment"]["commit"].removesuffix("-dirty") == _head_commit() != ""
 
 
-def test_recorded_commands_name_paths_inside_the_repository_relative_to_it(tmp_path):
-    from benchmarks.common import REPO_ROOT, command_line
+def test_recorded_commands_name_paths_inside_the_repository_relative_to_it(tmp_path, monkeypatch):
+    from benchmarks.common import ALLOCATOR_VARIABLES, REPO_ROOT, command_line
 
+    for key in [key for key in os.environ if key.startswith(ALLOCATOR_VARIABLES)]:
+        monkeypatch.delenv(key)
     arguments = ["lunarlander", "--output-dir", str(REPO_ROOT / "docs" / "benchmarks"), f"--runs-dir={REPO_ROOT}/runs"]
     arguments += ["--output", str(tmp_path / "out")]
     command = command_line("benchmarks/learning.py", arguments)
     # Outside the repository a path stays absolute: it names somewhere only that machine has
     expected = f"lunarlander --output-dir docs/benchmarks --runs-dir=runs --output {tmp_path / 'out'}"
     assert command == f"python benchmarks/learning.py {expected}"
+    # Allocator settings change the speed of a learning run as much as a throughput run's
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "4294967296")
+    monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=33554432")
+    command = command_line("benchmarks/learning.py", ["spaceinvaders_10m"])
+    tunables = "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432"
+    assert command == f"{tunables} MALLOC_TRIM_THRESHOLD_=4294967296 python benchmarks/learning.py spaceinvaders_10m"
 
 
 def _breakout_results(directory: Path, a2c_plus: float, a2c: float, seeds: tuple[int, ...] = (0, 1)) -> None:
