@@ -480,4 +480,7 @@ def test_report_shows_runs_under_way_and_judges_the_10m_target_once_a_run_has_fi
             run = dict(experiment="spaceinvaders_10m", config="a2c_plus", algo="a2c_plus", env="SpaceInvadersNoFrameskip-v4")
             run |= dict(seed=0, n_timesteps=10_000_000, eval_mean=score, eval_std=100.0, eval_episodes=30)
             writer.writerow(run | dict(last_100_train_mean=score, train_seconds=3600.0, fps=2778, log_dir="a;b"))
-        assert f"| SpaceInvaders >= 1000 after 10M steps | {score:.1f} (1 seed) | {verdict} |" in _report(tmp_path)
+        report = _report(tmp_path)
+        assert f"| SpaceInvaders >= 1000 after 10M steps | {score:.1f} (1 seed) | {verdict} |" in report
+        # A single seed has no standard deviation over seeds to show
+        assert f"| a2c_plus | 1 | {score:.1f} (one seed: no spread) | {score:.1f} |" in report
