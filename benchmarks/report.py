@@ -66,7 +66,7 @@ def _mean_std(values: list[float]) -> str:
     if not values:
         return "–"
     if len(values) == 1:
-        return f"{values[0]:.1f} (one seed: no spread)"
+        return f"{values[0]:.1f}"  # one seed has no spread over seeds
     return f"{statistics.mean(values):.1f} ± {statistics.pstdev(values):.1f}"
 
 
