@@ -42,6 +42,7 @@ from benchmarks.common import (  # noqa: E402
     environment_info,
     source_commit,
     write_csv,
+    write_text_atomically,
     zoo_experiment,
 )
 
@@ -638,7 +639,7 @@ def _record_command(meta_path: Path, command: str) -> None:
     commands = meta.get("commands") or ([meta["command"]] if "command" in meta else [])
     if command not in commands:
         commands.append(command)
-    meta_path.write_text(json.dumps({"commands": commands, "environment": environment_info()}, indent=2) + "\n")
+    write_text_atomically(meta_path, json.dumps({"commands": commands, "environment": environment_info()}, indent=2) + "\n")
 
 
 def main() -> None:

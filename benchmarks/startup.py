@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import RESULTS_DIR, command_line, environment_info  # noqa: E402
+from benchmarks.common import RESULTS_DIR, command_line, environment_info, write_text_atomically  # noqa: E402
 
 HEAVY = ("torch", "numpy", "stable_baselines3", "sb3_a2c_plus", "rl_zoo3", "optuna")
 
@@ -53,7 +53,7 @@ def main() -> None:
         "heavy_modules_loaded_at_startup": loaded,
         "environment": environment_info(),
     }
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    write_text_atomically(args.output, json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 
