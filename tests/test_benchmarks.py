@@ -8,7 +8,9 @@ import subprocess
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch as th
 
 from tests.zoo import run
 
@@ -192,6 +194,12 @@ def test_report_derives_the_learning_speed_table_from_the_curves(tmp_path):
     # Per seed, the mean of its points in a span (a point at a span's end belongs to it); then over seeds
     assert "| a2c_plus | 0, 1 | 4.0 ± 1.0 | 2.0 ± 1.0 | 4.0 ± 1.0 | – | – | 6.0 ± 1.0 | 1 of 1 |" in section
     assert "| a2c | 0 | 2.0 | 1.0 | – | – | – | 3.0 | – |" in section
+    # Without SB3's A2C (as in the ablations) there is nothing to compare with, and no column for it
+    write_curves([*a2c_plus, *[("no_batch_norm", *point[1:]) for point in a2c_plus]])
+    section = _report(tmp_path).split("### Breakout\n")[1].split("###")[0]
+    table = f"| config | seeds with a curve | {spans} |\n|---|---|{'---|' * 6}\n"
+    assert table + "| a2c_plus | 0, 1 | 4.0 ± 1.0 | 2.0 ± 1.0 | 4.0 ± 1.0 | – | – | 6.0 ± 1.0 |\n" in section
+    assert "| no_batch_norm | 0, 1 | 4.0 ± 1.0 | 2.0 ± 1.0 | 4.0 ± 1.0 | – | – | 6.0 ± 1.0 |" in section
     # One config's curves compare nothing: no table
     write_curves(a2c_plus)
     assert "Learning speed, from the curves" not in _report(tmp_path)
@@ -484,3 +492,55 @@ def test_report_shows_runs_under_way_and_judges_the_10m_target_once_a_run_has_fi
         assert f"| SpaceInvaders >= 1000 after 10M steps | {score:.1f} (1 seed) | {verdict} |" in report
         # A single seed has no standard deviation over seeds to show
         assert f"| a2c_plus | 1 | {score:.1f} | {score:.1f} | {score:.0f} | {score:.1f} |" in report
+
+
+def test_heads_counts_the_hidden_units_that_never_fire_and_the_report_shows_them(tmp_path):
+    from stable_baselines3 import A2C
+
+    from sb3_a2c_plus import A2CPlus
+    from sb3_a2c_plus.envs import AtariVecEnv
+
+    _breakout_results(tmp_path, 12.0, 8.0)  # a2c_plus and a2c, seeds 0 and 1
+    rows = _rows(tmp_path / "breakout.csv")
+    for row in rows:
+        row["log_dir"] = f"{row['config']}_{row['seed']}"
+    with open(tmp_path / "breakout.csv", "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    for log_dir in ("a2c_plus_0", "a2c_0"):
+        (tmp_path / "runs" / log_dir).mkdir(parents=True)
+    env = AtariVecEnv("BreakoutNoFrameskip-v4", 2, seed=0)
+    plus = A2CPlus("CnnPolicy", env, n_steps=5, seed=0)
+    with th.no_grad():  # the critic's whole hidden layer stops firing; the actor's keeps firing
+        plus.policy.mlp_extractor.value_net[0].bias.fill_(-1e9)
+    plus.learn(10)  # one update: RMSprop's squared-gradient averages, zero for the critic's silent layer
+    plus.save(tmp_path / "runs" / "a2c_plus_0" / "BreakoutNoFrameskip-v4.zip")
+    A2C("CnnPolicy", env, seed=0).save(tmp_path / "runs" / "a2c_0" / "BreakoutNoFrameskip-v4.zip")  # no update
+    env.close()
+
+    arguments = ["breakout", "--games", "2", "--steps", "10", "--output-dir", str(tmp_path)]
+    arguments += ["--runs-dir", str(tmp_path / "runs")]
+    output = run([str(BENCHMARKS / "heads.py"), *arguments], tmp_path)
+    assert "no final model" in output and "a2c_plus_1" in output  # seed 1's runs kept none
+    measured = {(row["config"], row["layer"]): row for row in _rows(tmp_path / "breakout_heads.csv")}
+    assert sorted(measured) == [
+        ("a2c", "features_extractor.linear.1"),  # SB3's CnnPolicy: one hidden layer, shared
+        ("a2c_plus", "mlp_extractor.policy_net.1"),
+        ("a2c_plus", "mlp_extractor.value_net.1"),
+    ]
+    assert float(measured["a2c_plus", "mlp_extractor.value_net.1"]["never_fire"]) == 1.0
+    assert float(measured["a2c_plus", "mlp_extractor.policy_net.1"]["never_fire"]) < 0.5
+    # A unit that never fires passes no gradient: torch's RMSprop leaves its weights where they are
+    assert float(measured["a2c_plus", "mlp_extractor.value_net.1"]["step_to_lr"]) == 0.0
+    assert 0.0 < float(measured["a2c_plus", "mlp_extractor.policy_net.1"]["step_to_lr"]) <= 1.0
+    assert measured["a2c", "features_extractor.linear.1"]["step_to_lr"] == ""  # never updated: no optimizer state
+    # An untrained policy's output layer (gain 0.01) is close to uniform over Breakout's 4 actions
+    uniform = float(measured["a2c_plus", "mlp_extractor.value_net.1"]["uniform_entropy"])
+    assert uniform == pytest.approx(np.log(4), abs=1e-3)
+    assert float(measured["a2c_plus", "mlp_extractor.value_net.1"]["policy_entropy"]) == pytest.approx(uniform, abs=0.01)
+
+    report = _report(tmp_path)
+    assert "Hidden units that never fire while the final model plays (`python benchmarks/heads.py breakout" in report
+    assert "| a2c_plus | 0 | `mlp_extractor.value_net.1` | 512 | 100.0% | 0 | " in report
+    assert re.search(r"\| a2c \| 0 \| `features_extractor.linear.1` \| 512 \| [\d.]+% \| – \| 1.39 \|", report)
