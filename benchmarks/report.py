@@ -274,10 +274,10 @@ NOTES = {
         "by 1M steps, which then pass no gradient at all; with leaky ReLUs most of the actor's stay below zero too, "
         "and the run scored lowest. The shared layer, which the critic's larger gradients reach too, moves 2.5 "
         "times as far per update as the entry's actor layer, keeps 95% of its units firing, and scored highest "
-        "over the whole run and at the end: 47 points above the entry, about three standard errors of a 30-game "
-        "mean (standard deviation 70-90), but one seed, where the entry's own scores spread by about 20 over seeds "
-        "at 500k steps. It is the lead to follow over several seeds at a longer budget; until then the entry "
-        "keeps the separate heads of the design, TF-like RMSprop and ReLUs."
+        "over the whole run and at the end: 47 points above the entry, about two standard errors of the difference "
+        "of two 30-game means (standard deviations 71 and 102 over the games), but one seed, where the entry's own "
+        "scores spread by about 20 over seeds at 500k steps. It is the lead to follow over several seeds at a "
+        "longer budget; until then the entry keeps the separate heads of the design, TF-like RMSprop and ReLUs."
     ),
 }
 
