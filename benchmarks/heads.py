@@ -15,7 +15,6 @@ under the experiment.
 """
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
@@ -28,21 +27,10 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import RESULTS_DIR, command_line, environment_info, write_csv, write_text_atomically  # noqa: E402
-from benchmarks.learning import EXPERIMENTS, LOG_DIR_SEPARATOR, RUNS_DIR  # noqa: E402
+from benchmarks.learning import EXPERIMENTS, LOG_DIR_SEPARATOR, RUNS_DIR, _read_rows  # noqa: E402
 
 FIELDS = ["config", "algo", "seed", "n_timesteps", "layer", "units", "never_fire", "step_to_lr"]
 FIELDS += ["policy_entropy", "uniform_entropy"]
-
-
-def _algorithm(algo: str) -> Any:
-    from stable_baselines3 import A2C
-
-    from sb3_a2c_plus import A2CPlus
-
-    classes = {"a2c": A2C, "a2c_plus": A2CPlus}
-    if algo not in classes:
-        raise ValueError(f"algo must be one of {tuple(classes)}, got {algo!r}")
-    return classes[algo]
 
 
 def step_to_learning_rate(policy: Any, activation: str) -> float | None:
@@ -107,7 +95,10 @@ def unit_activity(policy: Any, env: Any, steps: int) -> tuple[dict[str, tuple[in
 
 
 def main() -> None:
+    from rl_zoo3.utils import ALGOS
+
     from sb3_a2c_plus.envs import AtariVecEnv
+    from sb3_a2c_plus.zoo import register_algorithm
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("experiment", choices=[name for name, e in EXPERIMENTS.items() if e.evaluation == "atari"])
@@ -120,10 +111,10 @@ def main() -> None:
     th.set_num_threads(1)
 
     results_path = args.output_dir / f"{args.experiment}.csv"
-    if not results_path.exists():
-        raise SystemExit(f"no finished runs of {args.experiment}: {results_path} does not exist")
-    with open(results_path, newline="") as file:
-        runs = list(csv.DictReader(file))
+    runs = _read_rows(results_path)
+    if not runs:
+        raise SystemExit(f"no finished runs of {args.experiment} in {results_path}")
+    register_algorithm()  # where the site hook did not run (python -S); the zoo's ALGOS then has every algo
     experiment = EXPERIMENTS[args.experiment]
     rows, missing = [], []
     for run in runs:
@@ -132,7 +123,7 @@ def main() -> None:
         if not model_path.exists():
             missing.append(str(model_path))
             continue
-        model = _algorithm(run["algo"]).load(model_path, device="cpu")
+        model = ALGOS[run["algo"]].load(model_path, device="cpu")
         env = AtariVecEnv(experiment.env_id, args.games, seed=args.seed)
         try:
             layers, entropy = unit_activity(model.policy, env, args.steps)
