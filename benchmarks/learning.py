@@ -31,14 +31,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import checkpoints  # noqa: E402
 from benchmarks.common import (  # noqa: E402
+    A2C_PLUS_ENTRIES,
     RESULTS_DIR,
     command_line,
+    entry_policy_kwargs,
     environment_info,
     source_commit,
     write_csv,
@@ -47,7 +48,6 @@ from benchmarks.common import (  # noqa: E402
 )
 
 RUNS_DIR = Path(__file__).resolve().parent / "runs"
-A2C_PLUS_ENTRIES = yaml.safe_load((Path(__file__).resolve().parent.parent / "hyperparams" / "a2c_plus.yml").read_text())
 CURVE_BINS = 50
 # What the curves' step axis counts; Atari curves written before this column counted emulator frames
 CURVE_AXIS = "agent steps"
@@ -305,21 +305,13 @@ ADAM_VARIANTS = {
 }
 
 
-def _entry_policy_kwargs(entry: str, change: str) -> str:
-    """
-    The ``policy_kwargs`` of an entry of ``hyperparams/a2c_plus.yml`` with one change added. A config's
-    ``policy_kwargs`` replaces the entry's whole string, so an ablation restates the rest of it.
-    """
-    return f"{A2C_PLUS_ENTRIES[entry]['policy_kwargs'].removesuffix(')')}, {change})"
-
-
 ATARI_ABLATIONS = {
     "a2c_plus": Config("a2c_plus"),
     "no_batch_norm": Config(
-        "a2c_plus", {"policy_kwargs": _entry_policy_kwargs("atari", "features_extractor_kwargs=dict(batch_norm=False)")}
+        "a2c_plus", {"policy_kwargs": entry_policy_kwargs("atari", "features_extractor_kwargs=dict(batch_norm=False)")}
     ),
     "batch_norm_batch_stats": Config("a2c_plus", {"rollout_batch_norm": "batch"}),
-    "shared_heads": Config("a2c_plus", {"policy_kwargs": _entry_policy_kwargs("atari", "head_layout='shared'")}),
+    "shared_heads": Config("a2c_plus", {"policy_kwargs": entry_policy_kwargs("atari", "head_layout='shared'")}),
     "gae_0.95": Config("a2c_plus", {"advantage_estimator": "gae", "gae_lambda": 0.95}),
     "torch_rmsprop": Config("a2c_plus", {"policy_kwargs": "dict()"}),
 }
@@ -369,7 +361,7 @@ EXPERIMENTS = {
         {
             "a2c_plus": Config("a2c_plus"),
             "shared_heads": Config(
-                "a2c_plus", {"policy_kwargs": _entry_policy_kwargs("LunarLander-v3", "head_layout='shared'")}
+                "a2c_plus", {"policy_kwargs": entry_policy_kwargs("LunarLander-v3", "head_layout='shared'")}
             ),
             "gae_0.95": Config("a2c_plus", {"advantage_estimator": "gae", "gae_lambda": 0.95}),
             "nstep": Config("a2c_plus", {"advantage_estimator": "nstep"}),

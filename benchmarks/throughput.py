@@ -5,6 +5,8 @@ which bounds what training can reach. Runs alternate (A, B, ..., A, B, ...), eac
 process, for every (n_envs, threads). The runs:
 
     a2c, a2c_plus     SB3's A2C and A2CPlus on SubprocVecEnv (AtariWrapper, 4-frame stack)
+    a2c_plus_shared_heads   a2c_plus with one hidden layer for actor and critic (head_layout='shared'),
+                      as SB3's CnnPolicy has, instead of one each
     a2c_plus_native   A2CPlus on the native backend (sb3_a2c_plus.envs.AtariVecEnv, one group of games)
     a2c_plus_native_pipelined   the same with two groups, each emulated while the other's actions
                       are computed (native_atari_groups: 2)
@@ -52,13 +54,14 @@ from benchmarks.common import (  # noqa: E402
     RESULTS_DIR,
     PeakMemory,
     command_line,
+    entry_policy_kwargs,
     environment_info,
     write_csv,
     write_text_atomically,
     zoo_experiment,
 )
 
-TRAINING_RUNS = ("a2c", "a2c_plus", "a2c_plus_native", "a2c_plus_native_pipelined", "network_only")
+TRAINING_RUNS = ("a2c", "a2c_plus", "a2c_plus_shared_heads", "a2c_plus_native", "a2c_plus_native_pipelined", "network_only")
 ENV_RUNS = ("env_only", "env_only_native", "env_only_raw")
 FIELDS = [
     "env",
@@ -170,6 +173,8 @@ def measure(run: str, env_id: str, n_envs: int, threads: int, steps: int, warmup
     else:
         algo = "a2c" if run == "a2c" else "a2c_plus"
         hyperparams: dict = {"n_envs": n_envs}
+        if run == "a2c_plus_shared_heads":
+            hyperparams["policy_kwargs"] = entry_policy_kwargs("atari", "head_layout='shared'")
         if run.startswith("a2c_plus_native") or run == "network_only":  # network_only: builds its model quickest
             hyperparams["native_atari"] = True
             hyperparams["native_atari_groups"] = 2 if run == "a2c_plus_native_pipelined" else 1
