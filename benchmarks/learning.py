@@ -373,7 +373,8 @@ EXPERIMENTS = {
     "ablation_atari_1m": _atari(
         "SpaceInvadersNoFrameskip-v4",
         1_000_000,
-        (0,),
+        # torch_rmsprop and torch_rmsprop_leaky_relu ran seed 0 only: seeds 1 and 2 test shared heads' lead
+        (0, 1, 2),
         {
             **{name: ATARI_ABLATIONS[name] for name in ("a2c_plus", "torch_rmsprop", "shared_heads")},
             # With torch's RMSprop nine tenths of the heads' ReLU units stopped firing by 1M steps (benchmarks/heads.py);

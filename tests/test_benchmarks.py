@@ -254,6 +254,28 @@ def test_throughput_keeps_the_runs_measured_before_an_interruption(tmp_path, mon
     assert "--runs env_only_native env_only_raw" in json.loads((tmp_path / "partial.json").read_text())["command"]
 
 
+def test_throughput_shared_heads_run_is_the_atari_entry_with_one_hidden_layer_for_actor_and_critic(tmp_path):
+    from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
+
+    from benchmarks.common import zoo_experiment
+    from benchmarks.throughput import training_hyperparams
+
+    wide_layers = {}
+    for name in ("a2c_plus", "a2c_plus_shared_heads"):
+        _, model = zoo_experiment(
+            "a2c_plus", "SpaceInvadersNoFrameskip-v4", seed=0, n_timesteps=100, log_folder=tmp_path / name,
+            hyperparams=training_hyperparams(name, 2),
+        )  # fmt: skip
+        policy = model.policy
+        assert isinstance(policy.optimizer, RMSpropTFLike) and model.n_envs == 2  # the rest of the entry is kept
+        wide_layers[name] = [
+            module for module in policy.modules() if isinstance(module, th.nn.Linear) and module.in_features == 3136
+        ]
+        model.get_env().close()
+    assert [layer.out_features for layer in wide_layers["a2c_plus"]] == [512, 512]
+    assert [layer.out_features for layer in wide_layers["a2c_plus_shared_heads"]] == [512]
+
+
 def test_report_judges_the_gpu_target_on_gpu_runs_only(tmp_path):
     from benchmarks.throughput import FIELDS
 
