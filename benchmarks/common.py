@@ -16,7 +16,6 @@ from typing import Any
 import gymnasium as gym
 import psutil
 import torch as th
-import yaml
 from rl_zoo3.exp_manager import ExperimentManager
 from stable_baselines3.common.base_class import BaseAlgorithm
 
@@ -30,15 +29,6 @@ NOT_CODE_PATHS = ("benchmarks/report.py",)
 
 # Allocator settings change the speed of every run (the workers inherit them): a saved command names them
 ALLOCATOR_VARIABLES = ("MALLOC_", "GLIBC_TUNABLES", "LD_PRELOAD")
-A2C_PLUS_ENTRIES = yaml.safe_load((REPO_ROOT / "hyperparams" / "a2c_plus.yml").read_text())
-
-
-def entry_policy_kwargs(entry: str, change: str) -> str:
-    """
-    The ``policy_kwargs`` of an entry of ``hyperparams/a2c_plus.yml`` with one change added. A run's
-    ``policy_kwargs`` replaces the entry's whole string, so a variant restates the rest of it.
-    """
-    return f"{A2C_PLUS_ENTRIES[entry]['policy_kwargs'].removesuffix(')')}, {change})"
 
 
 def command_line(script: str, arguments: list[str]) -> str:

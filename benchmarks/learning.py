@@ -31,15 +31,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import checkpoints  # noqa: E402
 from benchmarks.common import (  # noqa: E402
-    A2C_PLUS_ENTRIES,
     RESULTS_DIR,
     command_line,
-    entry_policy_kwargs,
     environment_info,
     source_commit,
     write_csv,
@@ -48,6 +47,7 @@ from benchmarks.common import (  # noqa: E402
 )
 
 RUNS_DIR = Path(__file__).resolve().parent / "runs"
+A2C_PLUS_ENTRIES = yaml.safe_load((Path(__file__).resolve().parent.parent / "hyperparams" / "a2c_plus.yml").read_text())
 CURVE_BINS = 50
 # What the curves' step axis counts; Atari curves written before this column counted emulator frames
 CURVE_AXIS = "agent steps"
@@ -305,14 +305,26 @@ ADAM_VARIANTS = {
 }
 
 
+def _entry_policy_kwargs(entry: str, change: str) -> str:
+    """
+    The ``policy_kwargs`` of an entry of ``hyperparams/a2c_plus.yml`` with one change added. A config's
+    ``policy_kwargs`` replaces the entry's whole string, so an ablation restates the rest of it.
+    """
+    return f"{A2C_PLUS_ENTRIES[entry]['policy_kwargs'].removesuffix(')')}, {change})"
+
+
+# The `atari` entry before it took shared heads: the Atari ablations ran against it as `a2c_plus`, and keep it
+# as their baseline so that each of their rows names what it ran
+SEPARATE_HEADS_ENTRY = _entry_policy_kwargs_replaced("atari", ", head_layout='shared'", "")
 ATARI_ABLATIONS = {
-    "a2c_plus": Config("a2c_plus"),
+    "a2c_plus": Config("a2c_plus", {"policy_kwargs": SEPARATE_HEADS_ENTRY}),
     "no_batch_norm": Config(
-        "a2c_plus", {"policy_kwargs": entry_policy_kwargs("atari", "features_extractor_kwargs=dict(batch_norm=False)")}
+        "a2c_plus",
+        {"policy_kwargs": f"{SEPARATE_HEADS_ENTRY.removesuffix(')')}, features_extractor_kwargs=dict(batch_norm=False))"},
     ),
-    "batch_norm_batch_stats": Config("a2c_plus", {"rollout_batch_norm": "batch"}),
-    "shared_heads": Config("a2c_plus", {"policy_kwargs": entry_policy_kwargs("atari", "head_layout='shared'")}),
-    "gae_0.95": Config("a2c_plus", {"advantage_estimator": "gae", "gae_lambda": 0.95}),
+    "batch_norm_batch_stats": Config("a2c_plus", {"rollout_batch_norm": "batch", "policy_kwargs": SEPARATE_HEADS_ENTRY}),
+    "shared_heads": Config("a2c_plus"),  # the entry since
+    "gae_0.95": Config("a2c_plus", {"advantage_estimator": "gae", "gae_lambda": 0.95, "policy_kwargs": SEPARATE_HEADS_ENTRY}),
     "torch_rmsprop": Config("a2c_plus", {"policy_kwargs": "dict()"}),
 }
 
@@ -361,7 +373,7 @@ EXPERIMENTS = {
         {
             "a2c_plus": Config("a2c_plus"),
             "shared_heads": Config(
-                "a2c_plus", {"policy_kwargs": entry_policy_kwargs("LunarLander-v3", "head_layout='shared'")}
+                "a2c_plus", {"policy_kwargs": _entry_policy_kwargs("LunarLander-v3", "head_layout='shared'")}
             ),
             "gae_0.95": Config("a2c_plus", {"advantage_estimator": "gae", "gae_lambda": 0.95}),
             "nstep": Config("a2c_plus", {"advantage_estimator": "nstep"}),

@@ -156,6 +156,11 @@ def learning_table(name: str) -> tuple[str, dict[str, dict[str, float]]]:
 
 
 CONTENDERS_NOTE = "`a2c`: SB3's A2C with the zoo's `a2c.yml`; `a2c_plus`: A2CPlus with `hyperparams/a2c_plus.yml`"
+# Every Atari row of A2CPlus so far ran before the `atari` entry took shared heads
+ATARI_CONTENDERS_NOTE = (
+    f"{CONTENDERS_NOTE}, whose `atari` entry had separate actor and critic heads when these rows ran; it has "
+    "shared their hidden layer since the 1M-step ablation (section 3)"
+)
 
 # What the configs of an experiment are, where the table alone does not say it
 NOTES = {
@@ -166,7 +171,7 @@ NOTES = {
         "LunarLander-v2 and clipped each gradient tensor to norm 0.5, where A2CPlus clips the global norm."
     ),
     "spaceinvaders": (
-        f"{CONTENDERS_NOTE}; `a2c_plus_batch_stats`: the same with BatchNorm batch statistics during rollouts "
+        f"{ATARI_CONTENDERS_NOTE}; `a2c_plus_batch_stats`: the same with BatchNorm batch statistics during rollouts "
         "(`rollout_batch_norm='batch'`), the candidate default from the short Atari ablation. Seeds 3 and 4 ran "
         "a day after seeds 0-2 (the contenders' command named seed 5 too and was stopped after seed 4), seeds 5-8 "
         "of `a2c_plus` and `a2c` in later sessions. Over seeds 0-4 `a2c_plus_batch_stats` has the best mean "
@@ -177,15 +182,15 @@ NOTES = {
         "this budget the two end close. They differ in how fast they get there: see the learning-speed table "
         "below, from the curves of the seeds with training logs."
     ),
-    "breakout": f"{CONTENDERS_NOTE}.",
+    "breakout": f"{ATARI_CONTENDERS_NOTE}.",
     "breakout_1m": (
-        f"{CONTENDERS_NOTE}. Twice the budget of the table above, where neither algorithm played better than "
+        f"{ATARI_CONTENDERS_NOTE}. Twice the budget of the table above, where neither algorithm played better than "
         "random; one run takes about 35 minutes on this machine. Both curves rise only in the last few hundred "
         "thousand steps, alike for both algorithms (the learning-speed table below), so the final evaluations are "
         "still below random play (1.7) and say nothing yet about which learns Breakout better."
     ),
     "spaceinvaders_10m": (
-        f"{CONTENDERS_NOTE}, both on the native backend (`native_atari: True`) to fit the budget into fewer "
+        f"{ATARI_CONTENDERS_NOTE}. Both run on the native backend (`native_atari: True`) to fit the budget into fewer "
         "hours: the same observations and semantics as SubprocVecEnv, except the few frames the standard wrappers "
         "play unseen after a reset or a lost life (README.md, Native Atari backend). One run of "
         "10M steps takes longer than a session on this machine, so it saves a checkpoint every 100,000 steps "
@@ -260,8 +265,9 @@ NOTES = {
         "thing: one shared 512-512 stack for both heads, GAE(0.95), or n-step returns."
     ),
     "ablation_atari": (
-        "`a2c_plus`: the `atari` entry of `hyperparams/a2c_plus.yml`; each other row changes one thing: no BatchNorm, "
-        "BatchNorm batch statistics during rollouts, shared heads, GAE(0.95), torch's RMSprop instead of the TF-like one."
+        "`a2c_plus`: the `atari` entry of `hyperparams/a2c_plus.yml` before it took shared heads (separate actor and "
+        "critic heads); each other row changes one thing: no BatchNorm, BatchNorm batch statistics during rollouts, "
+        "shared heads (the entry since), GAE(0.95), torch's RMSprop instead of the TF-like one."
     ),
     "ablation_atari_1m": (
         "`a2c_plus`: the `atari` entry of `hyperparams/a2c_plus.yml` (TF-like RMSprop, ReLU heads); `torch_rmsprop`: "

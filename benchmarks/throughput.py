@@ -5,8 +5,6 @@ which bounds what training can reach. Runs alternate (A, B, ..., A, B, ...), eac
 process, for every (n_envs, threads). The runs:
 
     a2c, a2c_plus     SB3's A2C and A2CPlus on SubprocVecEnv (AtariWrapper, 4-frame stack)
-    a2c_plus_shared_heads   a2c_plus with one hidden layer for actor and critic (head_layout='shared'),
-                      as SB3's CnnPolicy has, instead of one each
     a2c_plus_native   A2CPlus on the native backend (sb3_a2c_plus.envs.AtariVecEnv, one group of games)
     a2c_plus_native_pipelined   the same with two groups, each emulated while the other's actions
                       are computed (native_atari_groups: 2)
@@ -54,14 +52,13 @@ from benchmarks.common import (  # noqa: E402
     RESULTS_DIR,
     PeakMemory,
     command_line,
-    entry_policy_kwargs,
     environment_info,
     write_csv,
     write_text_atomically,
     zoo_experiment,
 )
 
-TRAINING_RUNS = ("a2c", "a2c_plus", "a2c_plus_shared_heads", "a2c_plus_native", "a2c_plus_native_pipelined", "network_only")
+TRAINING_RUNS = ("a2c", "a2c_plus", "a2c_plus_native", "a2c_plus_native_pipelined", "network_only")
 ENV_RUNS = ("env_only", "env_only_native", "env_only_raw")
 FIELDS = [
     "env",
@@ -149,17 +146,6 @@ def _environment(run: str, env_id: str, n_envs: int):
     return AtariVectorEnv(game, n_envs, autoreset_mode="NextStep", life_loss_info=True, reward_clipping=False)
 
 
-def training_hyperparams(run: str, n_envs: int) -> dict:
-    """What a training run changes in its algorithm's Atari entry of the zoo's hyperparameter file."""
-    hyperparams: dict = {"n_envs": n_envs}
-    if run == "a2c_plus_shared_heads":
-        hyperparams["policy_kwargs"] = entry_policy_kwargs("atari", "head_layout='shared'")
-    if run.startswith("a2c_plus_native") or run == "network_only":  # network_only: builds its model quickest
-        hyperparams["native_atari"] = True
-        hyperparams["native_atari_groups"] = 2 if run == "a2c_plus_native_pipelined" else 1
-    return hyperparams
-
-
 def measure(run: str, env_id: str, n_envs: int, threads: int, steps: int, warmup: int) -> dict:
     """One measurement in this process."""
     import torch as th
@@ -183,15 +169,13 @@ def measure(run: str, env_id: str, n_envs: int, threads: int, steps: int, warmup
         result.update(seconds=seconds, env_seconds=seconds, inference_seconds=0.0, update_seconds=0.0)
     else:
         algo = "a2c" if run == "a2c" else "a2c_plus"
+        hyperparams: dict = {"n_envs": n_envs}
+        if run.startswith("a2c_plus_native") or run == "network_only":  # network_only: builds its model quickest
+            hyperparams["native_atari"] = True
+            hyperparams["native_atari_groups"] = 2 if run == "a2c_plus_native_pipelined" else 1
         with tempfile.TemporaryDirectory() as log_folder:
             _, model = zoo_experiment(
-                algo,
-                env_id,
-                seed=0,
-                n_timesteps=steps,
-                log_folder=log_folder,
-                hyperparams=training_hyperparams(run, n_envs),
-                vec_env="subproc",
+                algo, env_id, seed=0, n_timesteps=steps, log_folder=log_folder, hyperparams=hyperparams, vec_env="subproc"
             )
             if run == "network_only":
                 model.get_env().close()  # type: ignore[union-attr]

@@ -254,26 +254,28 @@ def test_throughput_keeps_the_runs_measured_before_an_interruption(tmp_path, mon
     assert "--runs env_only_native env_only_raw" in json.loads((tmp_path / "partial.json").read_text())["command"]
 
 
-def test_throughput_shared_heads_run_is_the_atari_entry_with_one_hidden_layer_for_actor_and_critic(tmp_path):
+def test_atari_entry_shares_its_hidden_layer_and_the_ablations_keep_the_separate_heads_they_ran(tmp_path):
     from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
 
     from benchmarks.common import zoo_experiment
-    from benchmarks.throughput import training_hyperparams
+    from benchmarks.learning import ATARI_ABLATIONS
 
     wide_layers = {}
-    for name in ("a2c_plus", "a2c_plus_shared_heads"):
+    for name in ("a2c_plus", "shared_heads"):
         _, model = zoo_experiment(
             "a2c_plus", "SpaceInvadersNoFrameskip-v4", seed=0, n_timesteps=100, log_folder=tmp_path / name,
-            hyperparams=training_hyperparams(name, 2),
+            hyperparams={**ATARI_ABLATIONS[name].hyperparams, "n_envs": 2},
         )  # fmt: skip
-        policy = model.policy
-        assert isinstance(policy.optimizer, RMSpropTFLike) and model.n_envs == 2  # the rest of the entry is kept
+        assert isinstance(model.policy.optimizer, RMSpropTFLike) and model.n_envs == 2  # the rest of the entry
         wide_layers[name] = [
-            module for module in policy.modules() if isinstance(module, th.nn.Linear) and module.in_features == 3136
+            module for module in model.policy.modules() if isinstance(module, th.nn.Linear) and module.in_features == 3136
         ]
         model.get_env().close()
+    # The ablations' baseline: the actor's and the critic's own 3136x512 hidden layers, as their rows ran
     assert [layer.out_features for layer in wide_layers["a2c_plus"]] == [512, 512]
-    assert [layer.out_features for layer in wide_layers["a2c_plus_shared_heads"]] == [512]
+    # The `atari` entry itself: one, shared
+    assert ATARI_ABLATIONS["shared_heads"].hyperparams == {}
+    assert [layer.out_features for layer in wide_layers["shared_heads"]] == [512]
 
 
 def test_report_judges_the_gpu_target_on_gpu_runs_only(tmp_path):
