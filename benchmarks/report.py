@@ -270,20 +270,23 @@ NOTES = {
         "shared heads (the entry since), GAE(0.95), torch's RMSprop instead of the TF-like one."
     ),
     "ablation_atari_1m": (
-        "`a2c_plus`: the `atari` entry of `hyperparams/a2c_plus.yml` (TF-like RMSprop, ReLU heads); `torch_rmsprop`: "
-        "torch's RMSprop instead; `torch_rmsprop_leaky_relu`: that with leaky ReLU heads; `shared_heads`: one "
-        "hidden layer for actor and critic. All on the 10M run's seed and backend, over its first million steps. "
-        "They test a reading of the 10M run, whose policy stayed close to uniform while the actor's own hidden "
+        "`a2c_plus`: the `atari` entry of `hyperparams/a2c_plus.yml` before it took shared heads (TF-like RMSprop, "
+        "separate ReLU heads); `torch_rmsprop`: torch's RMSprop instead; `torch_rmsprop_leaky_relu`: that with leaky "
+        "ReLU heads (these two at seed 0 only); `shared_heads`: one hidden layer for actor and critic, the `atari` "
+        "entry since these runs. All on the native backend over 1M steps; seed 0 is the 10M run's seed. They test a "
+        "reading of the 10M run, whose policy stayed close to uniform while the actor's own hidden "
         "layer barely moved: its gradients are far below the root of the TF-like RMSprop's epsilon (1e-5, added "
         "under the root), so its steps are about a hundredth of the learning rate (the last table). Torch's "
         "RMSprop adds epsilon after the root, and its larger steps silenced nine tenths of the heads' ReLU units "
         "by 1M steps, which then pass no gradient at all; with leaky ReLUs most of the actor's stay below zero too, "
         "and the run scored lowest. The shared layer, which the critic's larger gradients reach too, moves 2.5 "
-        "times as far per update as the entry's actor layer, keeps 95% of its units firing, and scored highest "
-        "over the whole run and at the end: 47 points above the entry, about two standard errors of the difference "
-        "of two 30-game means (standard deviations 71 and 102 over the games), but one seed, where the entry's own "
-        "scores spread by about 20 over seeds at 500k steps. It is the lead to follow over several seeds at a "
-        "longer budget; until then the entry keeps the separate heads of the design, TF-like RMSprop and ReLUs."
+        "times as far per update as the separate actor layer at seed 0 and keeps 95% of its units firing. Over "
+        "seeds 0-2 shared heads scored above separate heads at each seed, by 46.8, 1.3 and 19.2 points (22.4 on "
+        "average, against a spread of the separate heads' scores over seeds of 7.7), and trained at 683-737 "
+        "steps/s against 625-639 for the separate heads' runs that had the machine to themselves (seed 0 of "
+        "`a2c_plus` shared it for part of its run). Three seeds do not make the lead certain, but shared "
+        "heads measured best on score and on speed, so the `atari` entry now shares the hidden layer; "
+        "`CnnPolicy` keeps separate heads as its default, as the design has them."
     ),
 }
 
@@ -653,16 +656,13 @@ def main() -> None:
             "throughput",
             "SB3 A2C and A2CPlus on SubprocVecEnv (SpaceInvaders)",
             "python benchmarks/throughput.py --n-envs 8 16 --threads 1 2 --pairs 3 --steps 20000",
-            "Run at commit 030b360, from which the convolutions take channels-last input only in the update; "
-            "without gradients they keep the input's layout. The frames of these runs come from "
-            "`VecTransposeImage`, channels-last by strides, so their rollouts ran as before it (only "
-            "default-layout input, the native backend's, changed). The machine ran about a third "
-            "slower than at the previous run of this command (the file at commit 36a69f7: SB3 A2C 445-597 "
-            "steps/s, `env_only` 1,558-1,862), so compare the ratios, taken within pairs, rather than the rates: "
-            "they were 0.929-0.992 then. With 8 envs A2CPlus is still behind, mostly in the update: on a "
-            "batch of 40 samples the critic's own 3136x512 hidden layer (SB3's CnnPolicy has one such layer, "
-            "shared by actor and critic) costs more than the channels-last convolutions save; on 80 samples "
-            "(16 envs) the two balance.",
+            "Run with the `atari` entry's shared heads (`head_layout='shared'`): after the BatchNorm backbone "
+            "A2CPlus has one 3136x512 hidden layer, as SB3's CnnPolicy, where it had one for the actor and one for "
+            "the critic; `env_only` was left out of this run (its rates: the native backend's table below). The "
+            "previous run of this command, with separate heads (the file at commit a3dd63f, on a machine running "
+            "about a third slower), measured 0.939 and 0.965 with 8 envs, 1.002 and 1.059 with 16: on a batch of 40 "
+            "samples the critic's own hidden layer cost more than the channels-last convolutions save. Without it "
+            "A2CPlus's update is faster than A2C's at every setting (the second table), and the rollouts cost the same.",
         ),
         _throughput_section(
             "native_atari",
