@@ -12,10 +12,12 @@ from pathlib import Path
 import optuna
 import pytest
 import yaml
+from stable_baselines3.common.envs import FakeImageEnv
 from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
 from torch import nn
 
-from sb3_a2c_plus.zoo.hyperparams_opt import convert_a2c_plus_params
+from sb3_a2c_plus import A2CPlus
+from sb3_a2c_plus.zoo.hyperparams_opt import convert_a2c_plus_params, sample_a2c_plus_params
 from tests.zoo import BIN_DIR, require, run
 
 TUNE = ["-m", "rl_zoo3.train", "--algo", "a2c_plus", "--env", "CartPole-v1", "-optimize", "--n-evaluations", "1"]
@@ -48,9 +50,34 @@ def test_converter_for_vector_and_image_policies():
 
     image = convert_a2c_plus_params({**common, "lr_schedule": "constant", "optimizer": "rmsprop_tf", "batch_norm": False})
     assert image["learning_rate"] == 1e-3
+    # A trial stored before head_layout was sampled ran separate heads
     assert image["policy_kwargs"]["net_arch"] == dict(pi=[128], vf=[128])
+    assert image["policy_kwargs"]["head_layout"] == "separate"
     assert image["policy_kwargs"]["features_extractor_kwargs"] == dict(batch_norm=False)
     assert image["policy_kwargs"]["optimizer_class"] is RMSpropTFLike
+
+    shared = convert_a2c_plus_params(
+        {**common, "lr_schedule": "constant", "optimizer": "rmsprop_tf", "batch_norm": True, "head_layout": "shared"}
+    )
+    assert shared["policy_kwargs"]["net_arch"] == [128] and shared["policy_kwargs"]["head_layout"] == "shared"
+    policy = A2CPlus("CnnPolicy", FakeImageEnv(), policy_kwargs=shared["policy_kwargs"]).policy
+    assert policy.head_layout == "shared" and policy.mlp_extractor.latent_dim_pi == 128
+
+
+def test_sampler_tries_shared_and_separate_heads_for_image_policies_only():
+    layouts = set()
+    for policy in ("CnnPolicy", "MlpPolicy"):
+        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+        study.set_user_attr("policy", policy)  # as the zoo stores the experiment's defaults
+        for _ in range(8):
+            trial = study.ask()
+            policy_kwargs = sample_a2c_plus_params(trial, n_actions=4, n_envs=8, additional_args={})["policy_kwargs"]
+            if policy == "CnnPolicy":
+                assert policy_kwargs["head_layout"] == trial.params["head_layout"]
+                layouts.add(policy_kwargs["head_layout"])
+            else:
+                assert "head_layout" not in trial.params and "head_layout" not in policy_kwargs
+    assert layouts == {"shared", "separate"}
 
 
 def test_tuning_in_memory_with_two_jobs(tmp_path):

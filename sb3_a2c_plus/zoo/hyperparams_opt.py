@@ -20,8 +20,8 @@ def sample_a2c_plus_params(trial: optuna.Trial, n_actions: int, n_envs: int, add
     """
     Sample A2CPlus hyperparameters: return estimator (and lambda for GAE), rollout length, gamma,
     learning rate and its schedule, entropy and value coefficients, gradient clip, advantage
-    normalisation, optimizer, head width, and BatchNorm on/off for image policies (activation
-    for vector ones). The zoo stores the experiment's default hyperparameters in the study's user
+    normalisation, optimizer, head width, and for image policies BatchNorm on/off and shared or
+    separate heads (activation for vector ones). The zoo stores the experiment's default hyperparameters in the study's user
     attributes; the policy there tells image from vector policies.
 
     :param trial: Optuna trial
@@ -50,6 +50,8 @@ def sample_a2c_plus_params(trial: optuna.Trial, n_actions: int, n_envs: int, add
         sampled["one_minus_gae_lambda"] = trial.suggest_float("one_minus_gae_lambda", 1e-3, 0.2, log=True)
     if image_policy:
         sampled["batch_norm"] = trial.suggest_categorical("batch_norm", [True, False])
+        # The `atari` entry's layout and the design's: on LunarLander shared heads scored far lower, so only here
+        sampled["head_layout"] = trial.suggest_categorical("head_layout", ["shared", "separate"])
     else:
         sampled["activation_fn"] = trial.suggest_categorical("activation_fn", list(ACTIVATIONS))
     trial.set_user_attr("gamma", 1 - sampled["one_minus_gamma"])
@@ -80,8 +82,11 @@ def convert_a2c_plus_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
     optimizer_class, optimizer_kwargs = OPTIMIZERS[params.pop("optimizer")]
     width = params.pop("head_width")
     policy_kwargs: dict[str, Any] = dict(optimizer_class=optimizer_class, optimizer_kwargs=dict(optimizer_kwargs))
-    if "batch_norm" in params:  # image policy: one hidden layer per head after the conv backbone
-        policy_kwargs["net_arch"] = dict(pi=[width], vf=[width])
+    if "batch_norm" in params:  # image policy: one hidden layer after the conv backbone, shared or one per head
+        # Trials stored before head_layout was sampled had separate heads
+        head_layout = params.pop("head_layout", "separate")
+        policy_kwargs["net_arch"] = [width] if head_layout == "shared" else dict(pi=[width], vf=[width])
+        policy_kwargs["head_layout"] = head_layout
         policy_kwargs["features_extractor_kwargs"] = dict(batch_norm=params.pop("batch_norm"))
     else:
         policy_kwargs["net_arch"] = dict(pi=[width, width], vf=[width, width])
