@@ -21,8 +21,8 @@ def sample_a2c_plus_params(trial: optuna.Trial, n_actions: int, n_envs: int, add
     Sample A2CPlus hyperparameters: return estimator (and lambda for GAE), rollout length, gamma,
     learning rate and its schedule, entropy and value coefficients, gradient clip, advantage
     normalisation, optimizer, head width, and for image policies BatchNorm on/off and shared or
-    separate heads (activation for vector ones). The zoo stores the experiment's default hyperparameters in the study's user
-    attributes; the policy there tells image from vector policies.
+    separate heads (activation for vector ones). The zoo stores the experiment's default
+    hyperparameters in the study's user attributes; the policy there tells image from vector policies.
 
     :param trial: Optuna trial
     :param n_actions: unused, part of RL Zoo's sampler signature
