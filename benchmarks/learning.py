@@ -320,7 +320,11 @@ ATARI_ABLATIONS = {
     "a2c_plus": Config("a2c_plus", {"policy_kwargs": SEPARATE_HEADS_ENTRY}),
     "no_batch_norm": Config(
         "a2c_plus",
-        {"policy_kwargs": f"{SEPARATE_HEADS_ENTRY.removesuffix(')')}, features_extractor_kwargs=dict(batch_norm=False))"},
+        {
+            "policy_kwargs": _entry_policy_kwargs_replaced(
+                "atari", "head_layout='shared'", "features_extractor_kwargs=dict(batch_norm=False)"
+            )
+        },
     ),
     "batch_norm_batch_stats": Config("a2c_plus", {"rollout_batch_norm": "batch", "policy_kwargs": SEPARATE_HEADS_ENTRY}),
     "shared_heads": Config("a2c_plus"),  # the entry since

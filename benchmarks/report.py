@@ -324,22 +324,23 @@ def learning_speed_table(name: str) -> str:
     means_by_config = {config: [seed_means(points, *span) for span in spans] for config, points in by_config.items()}
     # Experiments without SB3's A2C (the ablations) have no column comparing with it
     baseline = means_by_config["a2c"][0] if "a2c" in means_by_config else None
-    comparison = [" whole run above `a2c` (seeds where both have a curve) |", "---|"] if baseline is not None else ["", ""]
+    header = ["config", "seeds with a curve", *labels]
+    if baseline is not None:
+        header.append("whole run above `a2c` (seeds where both have a curve)")
     lines = [
         "Learning speed, from the curves: per seed, the mean of its curve points (each the mean of the last 100 "
         "training games) over the whole run and over each fifth of it; mean ± std over the seeds with a curve.",
         "",
-        f"| config | seeds with a curve | {' | '.join(labels)} |{comparison[0]}",
-        "|---|---|" + "---|" * len(labels) + comparison[1],
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
     ]
     for config, means in means_by_config.items():
-        cells = " | ".join(_mean_std(list(span.values())) for span in means)
-        line = f"| {config} | {', '.join(map(str, sorted(means[0])))} | {cells} |"
+        cells = [config, ", ".join(map(str, sorted(means[0]))), *(_mean_std(list(span.values())) for span in means)]
         if baseline is not None:
             shared = sorted(set(means[0]) & set(baseline))
             above = f"{sum(means[0][seed] > baseline[seed] for seed in shared)} of {len(shared)}" if shared else "–"
-            line += f" {'–' if config == 'a2c' else above} |"
-        lines.append(line)
+            cells.append("–" if config == "a2c" else above)
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -521,6 +521,7 @@ def test_report_shows_runs_under_way_and_judges_the_10m_target_once_a_run_has_fi
 def test_heads_counts_the_hidden_units_that_never_fire_and_the_report_shows_them(tmp_path):
     from stable_baselines3 import A2C
 
+    from benchmarks.common import write_csv
     from sb3_a2c_plus import A2CPlus
     from sb3_a2c_plus.envs import AtariVecEnv
 
@@ -528,10 +529,7 @@ def test_heads_counts_the_hidden_units_that_never_fire_and_the_report_shows_them
     rows = _rows(tmp_path / "breakout.csv")
     for row in rows:
         row["log_dir"] = f"{row['config']}_{row['seed']}"
-    with open(tmp_path / "breakout.csv", "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(tmp_path / "breakout.csv", list(rows[0]), rows)
     for log_dir in ("a2c_plus_0", "a2c_0"):
         (tmp_path / "runs" / log_dir).mkdir(parents=True)
     env = AtariVecEnv("BreakoutNoFrameskip-v4", 2, seed=0)
