@@ -153,15 +153,15 @@ def _breakout_results(directory: Path, a2c_plus: float, a2c: float, seeds: tuple
 
 
 def test_report_calls_scores_below_random_play_inconclusive_and_flags_gaps_within_noise(tmp_path):
-    target = "| BreakoutNoFrameskip-v4, 500,000 steps: A2CPlus above SB3 A2C (mean final evaluation) | "
+    target = "| BreakoutNoFrameskip-v4, 500,000 steps: A2CPlus (separate heads) above SB3 A2C (mean final evaluation) | "
     within_noise = "; the gap is smaller than one standard deviation over seeds"
     # Each config's two seeds score its value and 0.1 more: a standard deviation of 0.05
     cases = [
         ((1.4, 1.1), "inconclusive", "; neither above random play (1.7)"),
-        ((12.0, 8.0), "yes", ""),
-        ((12.0, 11.96), "yes", within_noise),
+        ((12.0, 8.0), "yes", "; higher at 2 of the 2 seeds both ran"),
+        ((12.0, 11.96), "yes", f"{within_noise}; higher at 2 of the 2 seeds both ran"),
     ]
-    for (a2c_plus, a2c), verdict, warning in [*cases, ((1.0, 8.0), "no", "")]:
+    for (a2c_plus, a2c), verdict, warning in [*cases, ((1.0, 8.0), "no", "; higher at 0 of the 2 seeds both ran")]:
         _breakout_results(tmp_path, a2c_plus, a2c)
         report = _report(tmp_path)
         (row,) = [line for line in report.splitlines() if line.startswith(target)]
@@ -174,6 +174,40 @@ def test_report_calls_scores_below_random_play_inconclusive_and_flags_gaps_withi
     _breakout_results(tmp_path, 12.0, 8.0, seeds=(0,))
     (row,) = [line for line in _report(tmp_path).splitlines() if line.startswith(target)]
     assert row.endswith("(1 and 1 seeds); one seed cannot tell a gap from luck | inconclusive |"), row
+
+
+def test_report_weighs_each_atari_a2c_plus_config_against_a2c_seed_by_seed(tmp_path):
+    from benchmarks.common import write_csv
+    from benchmarks.learning import FIELDS
+
+    scores = {"a2c": [240.0, 230.0, 250.0], "a2c_plus": [250.0, 220.0, 245.0], "a2c_plus_shared_heads": [260.0, 225.0]}
+    run = dict(experiment="spaceinvaders", env="SpaceInvadersNoFrameskip-v4", n_timesteps=500_000, eval_std=1.0)
+    rows = [
+        run | dict(config=config, algo=config.removesuffix("_shared_heads"), seed=seed, eval_mean=score)
+        | dict(eval_episodes=30, last_100_train_mean=score, train_seconds=1.0, fps=1.0, log_dir="")
+        for config, config_scores in scores.items()
+        for seed, score in enumerate(config_scores)
+    ]  # fmt: skip
+    write_csv(tmp_path / "spaceinvaders.csv", FIELDS, rows)
+    report = _report(tmp_path)
+    budget = "| SpaceInvadersNoFrameskip-v4, 500,000 steps: "
+    noise = "; the gap is smaller than one standard deviation over seeds"
+    # Separate heads: lower on average, by less than the spread, and higher at one seed of three
+    separate = f"{budget}A2CPlus (separate heads) above SB3 A2C (mean final evaluation) | 238.3 vs 240.0 (3 and 3 seeds)"
+    assert f"{separate}{noise}; higher at 1 of the 3 seeds both ran | no |" in report
+    # The entry: paired on the two seeds it ran, not on a2c's third
+    shared = f"{budget}A2CPlus (shared heads, the `atari` entry) above SB3 A2C (mean final evaluation) | 242.5 vs 240.0"
+    assert f"{shared} (2 and 3 seeds){noise}; higher at 1 of the 2 seeds both ran | yes |" in report
+    assert "*Not run yet: a2c_plus_batch_stats, a2c_plus_shared_heads seed 2 (`python benchmarks/learning.py" in report
+
+
+def test_atari_contenders_keep_the_separate_heads_their_rows_ran_and_spaceinvaders_runs_the_entry_too():
+    from benchmarks.learning import ATARI_ABLATIONS, EXPERIMENTS
+
+    for name in ("spaceinvaders", "breakout", "breakout_1m", "spaceinvaders_10m"):
+        assert EXPERIMENTS[name].configs["a2c_plus"] == ATARI_ABLATIONS["a2c_plus"]
+        assert "head_layout" not in EXPERIMENTS[name].configs["a2c_plus"].hyperparams["policy_kwargs"]
+    assert EXPERIMENTS["spaceinvaders"].configs["a2c_plus_shared_heads"] == ATARI_ABLATIONS["shared_heads"]
 
 
 def test_report_derives_the_learning_speed_table_from_the_curves(tmp_path):
