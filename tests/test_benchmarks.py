@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch as th
 
+from benchmarks.common import write_csv
 from tests.zoo import run
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -140,16 +141,14 @@ def test_recorded_commands_name_paths_inside_the_repository_relative_to_it(tmp_p
 def _breakout_results(directory: Path, a2c_plus: float, a2c: float, seeds: tuple[int, ...] = (0, 1)) -> None:
     from benchmarks.learning import FIELDS
 
-    with open(directory / "breakout.csv", "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=FIELDS)
-        writer.writeheader()
-        for config, score in (("a2c_plus", a2c_plus), ("a2c", a2c)):
-            for seed in seeds:
-                writer.writerow(
-                    dict(experiment="breakout", config=config, algo=config, env="BreakoutNoFrameskip-v4", seed=seed)
-                    | dict(n_timesteps=500_000, eval_mean=score + seed / 10, eval_std=1.0, eval_episodes=30)
-                    | dict(last_100_train_mean=score, train_seconds=1.0, fps=1.0, log_dir="")
-                )
+    rows = [
+        dict(experiment="breakout", config=config, algo=config, env="BreakoutNoFrameskip-v4", seed=seed)
+        | dict(n_timesteps=500_000, eval_mean=score + seed / 10, eval_std=1.0, eval_episodes=30)
+        | dict(last_100_train_mean=score, train_seconds=1.0, fps=1.0, log_dir="")
+        for config, score in (("a2c_plus", a2c_plus), ("a2c", a2c))
+        for seed in seeds
+    ]
+    write_csv(directory / "breakout.csv", FIELDS, rows)
 
 
 def test_report_calls_scores_below_random_play_inconclusive_and_flags_gaps_within_noise(tmp_path):
@@ -177,7 +176,6 @@ def test_report_calls_scores_below_random_play_inconclusive_and_flags_gaps_withi
 
 
 def test_report_weighs_each_atari_a2c_plus_config_against_a2c_seed_by_seed(tmp_path):
-    from benchmarks.common import write_csv
     from benchmarks.learning import FIELDS
 
     scores = {"a2c": [240.0, 230.0, 250.0], "a2c_plus": [250.0, 220.0, 245.0], "a2c_plus_shared_heads": [260.0, 225.0]}
@@ -252,10 +250,7 @@ def test_report_names_each_runs_commit_and_date_where_the_rows_record_them(tmp_p
         rows = list(csv.DictReader(file))
     for row, (commit, date) in zip(rows, [("", ""), ("bbb", "2026-01-02"), ("aaa", "2026-01-01"), ("aaa", "2026-01-01")]):
         row.update(commit=commit, date=date)
-    with open(tmp_path / "breakout.csv", "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(tmp_path / "breakout.csv", FIELDS, rows)
     provenance = "commit aaa on 2026-01-01 (2 runs); commit bbb on 2026-01-02 (1 run); not recorded for 1 earlier run"
     assert f"{header}Machine: cores 2. Runs by commit and date: {provenance}. Raw results: " in _report(tmp_path)
 
@@ -321,14 +316,13 @@ def test_report_judges_the_gpu_target_on_gpu_runs_only(tmp_path):
     )
 
     def write(name: str, rates: dict[str, float]) -> None:
-        with open(tmp_path / f"{name}.csv", "w", newline="") as file:
-            writer = csv.DictWriter(file, fieldnames=FIELDS)
-            writer.writeheader()
-            for pair in range(2):
-                for run, rate in rates.items():
-                    times = dict(seconds=1.0, env_seconds=0.5, inference_seconds=0.2, update_seconds=0.3, peak_rss_mb=1.0)
-                    setting = dict(env="x", n_envs=16, threads=2, pair=pair, run=run, steps=1)
-                    writer.writerow(setting | times | dict(steps_per_second=rate))
+        times = dict(seconds=1.0, env_seconds=0.5, inference_seconds=0.2, update_seconds=0.3, peak_rss_mb=1.0)
+        rows = [
+            dict(env="x", n_envs=16, threads=2, pair=pair, run=run, steps=1) | times | dict(steps_per_second=rate)
+            for pair in range(2)
+            for run, rate in rates.items()
+        ]
+        write_csv(tmp_path / f"{name}.csv", FIELDS, rows)
 
     write("native_atari_gpu", {"a2c": 400.0, "a2c_plus_native": 1200.0, "network_only": 1600.0})
     measured = "3.000 (emulation free: 4.000)"
@@ -348,10 +342,8 @@ def test_report_judges_the_gpu_target_on_gpu_runs_only(tmp_path):
 
 
 def test_report_lists_each_study_and_its_best_trials(tmp_path):
-    with open(tmp_path / "tune_lunarlander_normalized.csv", "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=["number", "value", "state"])
-        writer.writeheader()
-        writer.writerows([dict(number=0, value=-20.5, state="PRUNED"), dict(number=1, value=185.0, state="COMPLETE")])
+    trials = [dict(number=0, value=-20.5, state="PRUNED"), dict(number=1, value=185.0, state="COMPLETE")]
+    write_csv(tmp_path / "tune_lunarlander_normalized.csv", ["number", "value", "state"], trials)
     report = _report(tmp_path)
     second = report.split("### A second study, around the normalised entry")[1].split("###")[0]
     assert "`bash benchmarks/tune_lunarlander.sh normalized` (all trials: " in second
@@ -460,10 +452,8 @@ def test_a_checkpointed_run_stopped_part_way_resumes_from_its_last_checkpoint(tm
     monkeypatch.setitem(learning.EXPERIMENTS, "resumable", replace(experiment, checkpoint_every=500, curve_window=5))
     folder = tmp_path / "resumable" / "a2c_plus" / "seed_0"
     # Progress of an earlier run of this config and seed, whose checkpoint is gone, and of another config
-    with open(tmp_path / "resumable_progress.csv", "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=checkpoints.PROGRESS_FIELDS)
-        writer.writeheader()
-        writer.writerows([dict(config=config, seed=0, timesteps=9_999) for config in ("a2c_plus", "other")])
+    earlier = [dict(config=config, seed=0, timesteps=9_999) for config in ("a2c_plus", "other")]
+    write_csv(tmp_path / "resumable_progress.csv", checkpoints.PROGRESS_FIELDS, earlier)
     save = checkpoints.RunCheckpoint.save
 
     def save_then_stop(callback):
@@ -524,13 +514,13 @@ def test_report_shows_runs_under_way_and_judges_the_10m_target_once_a_run_has_fi
     from benchmarks.checkpoints import PROGRESS_FIELDS
     from benchmarks.learning import FIELDS
 
-    with open(tmp_path / "spaceinvaders_10m_progress.csv", "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=PROGRESS_FIELDS)
-        writer.writeheader()
-        for step in range(1, 21):
-            point = dict(config="a2c_plus", seed=0, timesteps=step * 100_000, last_100_train_mean=200 + step)
-            machine = "2 cores, gpu none, torch 2.13.0+cpu"
-            writer.writerow(point | dict(train_seconds=step * 180.0, commit="abc1234", date="2026-11-22", machine=machine))
+    machine = "2 cores, gpu none, torch 2.13.0+cpu"
+    points = [
+        dict(config="a2c_plus", seed=0, timesteps=step * 100_000, last_100_train_mean=200 + step)
+        | dict(train_seconds=step * 180.0, commit="abc1234", date="2026-11-22", machine=machine)
+        for step in range(1, 21)
+    ]
+    write_csv(tmp_path / "spaceinvaders_10m_progress.csv", PROGRESS_FIELDS, points)
     report = _report(tmp_path)
     provenance = "abc1234 on 2026-11-22, 2 cores, gpu none, torch 2.13.0+cpu"
     assert f"| a2c_plus | 0 | 2,000,000 | 220.0 | 1M: 210, 2M: 220 | 1.0 | {provenance} |" in report
@@ -540,12 +530,10 @@ def test_report_shows_runs_under_way_and_judges_the_10m_target_once_a_run_has_fi
     assert target.endswith("| not measured |")
 
     for score, verdict in ((1100.0, "yes"), (900.0, "no")):
-        with open(tmp_path / "spaceinvaders_10m.csv", "w", newline="") as file:
-            writer = csv.DictWriter(file, fieldnames=FIELDS)
-            writer.writeheader()
-            run = dict(experiment="spaceinvaders_10m", config="a2c_plus", algo="a2c_plus", env="SpaceInvadersNoFrameskip-v4")
-            run |= dict(seed=0, n_timesteps=10_000_000, eval_mean=score, eval_std=100.0, eval_episodes=30)
-            writer.writerow(run | dict(last_100_train_mean=score, train_seconds=3600.0, fps=2778, log_dir="a;b"))
+        run = dict(experiment="spaceinvaders_10m", config="a2c_plus", algo="a2c_plus", env="SpaceInvadersNoFrameskip-v4")
+        run |= dict(seed=0, n_timesteps=10_000_000, eval_mean=score, eval_std=100.0, eval_episodes=30)
+        run |= dict(last_100_train_mean=score, train_seconds=3600.0, fps=2778, log_dir="a;b")
+        write_csv(tmp_path / "spaceinvaders_10m.csv", FIELDS, [run])
         report = _report(tmp_path)
         assert f"| SpaceInvaders >= 1000 after 10M steps | {score:.1f} (1 seed) | {verdict} |" in report
         # A single seed has no standard deviation over seeds to show
@@ -555,7 +543,6 @@ def test_report_shows_runs_under_way_and_judges_the_10m_target_once_a_run_has_fi
 def test_heads_counts_the_hidden_units_that_never_fire_and_the_report_shows_them(tmp_path):
     from stable_baselines3 import A2C
 
-    from benchmarks.common import write_csv
     from sb3_a2c_plus import A2CPlus
     from sb3_a2c_plus.envs import AtariVecEnv
 
