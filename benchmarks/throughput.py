@@ -6,6 +6,9 @@ process, for every (n_envs, threads). The runs:
 
     a2c, a2c_plus     SB3's A2C and A2CPlus on SubprocVecEnv (AtariWrapper, 4-frame stack)
     a2c_plus_native   A2CPlus on the native backend (sb3_a2c_plus.envs.AtariVecEnv, one group of games)
+    a2c_plus_no_release, a2c_plus_native_no_release   the same two, with torch's idle OpenMP threads left
+                      spin-waiting on the cores while the games are emulated (SB3_A2C_PLUS_KEEP_OPENMP_THREADS=1),
+                      as A2CPlus ran until it released them before each step
     a2c_plus_native_pipelined   the same with two groups, each emulated while the other's actions
                       are computed (native_atari_groups: 2)
     network_only      A2CPlus (the a2c_plus_native settings) on observations that cost nothing to make:
@@ -35,6 +38,7 @@ run, baseline included, with freed memory kept (the command saved with the resul
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -57,8 +61,17 @@ from benchmarks.common import (  # noqa: E402
     write_text_atomically,
     zoo_experiment,
 )
+from sb3_a2c_plus.common.openmp import KEEP_THREADS_VARIABLE  # noqa: E402
 
-TRAINING_RUNS = ("a2c", "a2c_plus", "a2c_plus_native", "a2c_plus_native_pipelined", "network_only")
+TRAINING_RUNS = (
+    "a2c",
+    "a2c_plus",
+    "a2c_plus_no_release",
+    "a2c_plus_native",
+    "a2c_plus_native_no_release",
+    "a2c_plus_native_pipelined",
+    "network_only",
+)
 ENV_RUNS = ("env_only", "env_only_native", "env_only_raw")
 FIELDS = [
     "env",
@@ -225,28 +238,34 @@ def _ratio_cell(ratios: list[float]) -> str:
     return f"{statistics.median(ratios):.3f} ({', '.join(f'{ratio:.3f}' for ratio in ratios)})"
 
 
+# Paired ratios between two runs other than A2C, where both ran: (column, run, base)
+PAIRED_RATIOS = (
+    ("two groups / one group", "a2c_plus_native_pipelined", "a2c_plus_native"),
+    ("OpenMP threads released / left spinning, SubprocVecEnv", "a2c_plus", "a2c_plus_no_release"),
+    ("OpenMP threads released / left spinning, native", "a2c_plus_native", "a2c_plus_native_no_release"),
+)
+
+
 def summarize(rows: list[dict]) -> str:
     runs = [run for run in (*TRAINING_RUNS, *ENV_RUNS) if any(row["run"] == run for row in rows)]
     ratios = [run for run in runs if run in TRAINING_RUNS and run != "a2c" and "a2c" in runs]
     header = ["n_envs", "torch threads", *(f"{run} (steps/s)" for run in runs)]
     header += [f"{run} / a2c (median of pairs)" for run in ratios]
-    compares_groups = {"a2c_plus_native", "a2c_plus_native_pipelined"} <= set(runs)
+    paired = [(column, run, base) for column, run, base in PAIRED_RATIOS if {run, base} <= set(runs)]
+    header += [f"{column} (median of pairs)" for column, *_ in paired]
     compares_adapter = {"env_only_native", "env_only_raw"} <= set(runs)
-    if compares_groups:
-        header.append("two groups / one group (median of pairs)")
     if compares_adapter:
         header.append("adapter overhead vs raw ale_py (median of pairs)")
     header.append("peak RSS (MB): " + ", ".join(runs))
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     run_ratios = {run: pair_ratios(rows, run) for run in ratios}
-    group_ratios = pair_ratios(rows, "a2c_plus_native_pipelined", base="a2c_plus_native")
+    paired_ratios = [pair_ratios(rows, run, base=base) for _, run, base in paired]
     adapter_ratios = pair_ratios(rows, "env_only_native", base="env_only_raw")
     for n_envs, threads in sorted({(row["n_envs"], row["threads"]) for row in rows}):
         group = [row for row in rows if (row["n_envs"], row["threads"]) == (n_envs, threads)]
         cells = [str(n_envs), str(threads), *(_cell(_rates(group, run)) for run in runs)]
         cells += [_ratio_cell(run_ratios[run][n_envs, threads]) for run in ratios]
-        if compares_groups:
-            cells.append(_ratio_cell(group_ratios[n_envs, threads]))
+        cells += [_ratio_cell(ratios_of_pair[n_envs, threads]) for ratios_of_pair in paired_ratios]
         if compares_adapter:
             overheads = [1 - ratio for ratio in adapter_ratios[n_envs, threads]]
             cells.append(f"{statistics.median(overheads):.1%} ({', '.join(f'{o:.1%}' for o in overheads)})")
@@ -309,7 +328,8 @@ def main() -> None:
                 for run in args.runs:
                     command = [sys.executable, __file__, "--env", args.env, "--steps", str(args.steps)]
                     command += ["--warmup", str(args.warmup), "--worker", f"{run},{n_envs},{threads}"]
-                    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+                    env = {**os.environ, **({KEEP_THREADS_VARIABLE: "1"} if run.endswith("_no_release") else {})}
+                    output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
                     row = {**json.loads(output.strip().splitlines()[-1]), "pair": pair}
                     print(f"n_envs={n_envs} threads={threads} pair={pair} {run}: {row['steps_per_second']:.0f} steps/s")
                     rows.append(row)

@@ -13,10 +13,11 @@ from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import explained_variance, obs_as_tensor
-from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env import SubprocVecEnv, VecEnv
 from torch.nn import functional as F
 
 from sb3_a2c_plus.a2c_plus.policies import A2CPlusPolicy, CnnPolicy, MlpPolicy, MultiInputPolicy
+from sb3_a2c_plus.common.openmp import release_idle_threads
 from sb3_a2c_plus.common.returns import ADVANTAGE_ESTIMATORS, estimate_returns
 from sb3_a2c_plus.common.save_util import check_model_file
 from sb3_a2c_plus.common.utils import is_integer
@@ -231,9 +232,10 @@ class A2CPlus(OnPolicyAlgorithm):
         BatchNorm follows ``rollout_batch_norm``, forward passes run in inference mode, the
         critic's values are computed once for the whole rollout after its last step (each step
         keeps the critic's input; callbacks see no ``values`` and the buffer's values are NaN
-        until then), the bootstrap values of time-limit truncations are computed in one batch, and on an
-        :class:`~sb3_a2c_plus.envs.AtariVecEnv` with several groups of games the emulation of one
-        group overlaps the forward pass of the next (see ``_collect_pipelined``).
+        until then), the bootstrap values of time-limit truncations are computed in one batch, on a
+        ``SubprocVecEnv`` the idle OpenMP threads of torch are released before each step (as
+        :class:`~sb3_a2c_plus.envs.AtariVecEnv` does), and on an ``AtariVecEnv`` with several groups of
+        games the emulation of one group overlaps the forward pass of the next (see ``_collect_pipelined``).
 
         :param env: The training environment
         :param callback: Callback that will be called at each step
@@ -295,11 +297,16 @@ class A2CPlus(OnPolicyAlgorithm):
         n_rollout_steps: int,
         critic_inputs: list[th.Tensor],
     ) -> bool:
+        # Games stepped in other processes need the cores that torch's idle OpenMP threads would spin on
+        # after each forward pass (AtariVecEnv releases them itself; envs stepped here leave the cores free)
+        release_threads = isinstance(env.unwrapped, SubprocVecEnv)
         for n_steps in range(n_rollout_steps):
             if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
                 # Sample a new noise matrix
                 self.policy.reset_noise(env.num_envs)
             actions, clipped_actions, critic_input, log_probs = self._act(self._last_obs)  # type: ignore[arg-type]
+            if release_threads:
+                release_idle_threads()
             new_obs, rewards, dones, infos = env.step(clipped_actions)
             if not self._record_step(env, callback, rollout_buffer, actions, log_probs, new_obs, rewards, dones, infos):
                 return False

@@ -13,6 +13,7 @@ from gymnasium import spaces
 from stable_baselines3.common.monitor import Monitor, ResultsWriter
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
+from sb3_a2c_plus.common.openmp import release_idle_threads
 from sb3_a2c_plus.common.utils import is_integer
 
 
@@ -45,6 +46,9 @@ class AtariVecEnv(VecEnv):
     FIRE for one frame, and after a lost life it plays a no-op step (and FIRE and action 2 in games
     with FIRE) where here the agent acts at once. With those steps replayed, scores, lengths and
     frames are identical (see tests/test_native_atari.py).
+
+    Each ``step_async`` first releases the idle OpenMP threads of PyTorch, which would otherwise
+    spin-wait on the cores the emulator threads need (:mod:`sb3_a2c_plus.common.openmp`).
 
     :param env_id: Gymnasium id of an ALE game, e.g. ``"SpaceInvadersNoFrameskip-v4"``; the game, its
         sticky-action probability, action set and frame limit come from its registration
@@ -152,6 +156,9 @@ class AtariVecEnv(VecEnv):
 
     def step_async(self, actions: np.ndarray) -> None:
         actions = np.asarray(actions).reshape(self.num_envs)
+        # After a forward pass torch's idle OpenMP threads spin-wait on the cores the emulator needs.
+        # The per-group steps keep them: there the forward passes of other groups overlap emulation.
+        release_idle_threads()
         for group, indices in enumerate(self.group_slices):
             self.step_group_async(group, actions[indices])
 
