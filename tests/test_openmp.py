@@ -15,6 +15,7 @@ from sb3_a2c_plus import A2CPlus
 from sb3_a2c_plus.a2c_plus import a2c_plus as a2c_plus_module
 from sb3_a2c_plus.common.openmp import KEEP_THREADS_VARIABLE, release_idle_threads
 from sb3_a2c_plus.envs import AtariVecEnv
+from sb3_a2c_plus.envs import native_atari as native_atari_module
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads are counted in /proc (Linux)")
 
@@ -94,3 +95,21 @@ def test_the_environment_variable_keeps_the_threads():
         env = {**os.environ, KEEP_THREADS_VARIABLE: value}
         output = subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True, text=True)
         assert output.stdout.strip() == expected
+
+
+def test_training_is_the_same_with_the_threads_released_or_spinning(two_torch_threads, monkeypatch):
+    def train() -> dict[str, th.Tensor]:
+        env = AtariVecEnv("SpaceInvadersNoFrameskip-v4", 2, seed=0, n_threads=1)
+        model = A2CPlus("CnnPolicy", env, seed=0, policy_kwargs=dict(head_layout="shared")).learn(100)
+        env.close()
+        return model.policy.state_dict()
+
+    calls = []
+    monkeypatch.setattr(native_atari_module, "release_idle_threads", lambda: calls.append(release_idle_threads()))
+    released = train()
+    assert calls and all(calls)
+    monkeypatch.setattr(native_atari_module, "release_idle_threads", lambda: False)
+    spinning = train()
+    assert released.keys() == spinning.keys()
+    for name, tensor in released.items():
+        assert th.equal(tensor, spinning[name]), name

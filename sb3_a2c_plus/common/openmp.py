@@ -56,4 +56,5 @@ def release_idle_threads() -> bool:
     :return: whether a runtime released its threads (False where none supports it, e.g. not on Linux,
         or where ``SB3_A2C_PLUS_KEEP_OPENMP_THREADS=1`` turns the release off)
     """
+    # A list, not a generator: every runtime is paused, not only the first that succeeds
     return any([pause(OMP_PAUSE_SOFT) == 0 for pause in _pause_functions()])
