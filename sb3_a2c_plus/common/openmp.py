@@ -25,7 +25,9 @@ KEEP_THREADS_VARIABLE = "SB3_A2C_PLUS_KEEP_OPENMP_THREADS"
 def _loaded_runtimes() -> list[str]:
     """Paths of the OpenMP runtimes mapped into this process (Linux)."""
     with open("/proc/self/maps") as maps:
-        paths = {line.split()[-1] for line in maps if "/" in line}
+        # address, permissions, offset, device, inode, then the path, which may hold spaces
+        fields = (line.rstrip("\n").split(maxsplit=5) for line in maps)
+        paths = {parts[5] for parts in fields if len(parts) == 6 and parts[5].startswith("/")}
     return sorted(path for path in paths if os.path.basename(path).startswith(RUNTIME_PREFIXES))
 
 
