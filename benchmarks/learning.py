@@ -402,6 +402,8 @@ EXPERIMENTS = {
             # With torch's RMSprop nine tenths of the heads' ReLU units stopped firing by 1M steps (benchmarks/heads.py);
             # a leaky ReLU unit keeps passing gradient
             "torch_rmsprop_leaky_relu": Config("a2c_plus", {"policy_kwargs": "dict(activation_fn=nn.LeakyReLU)"}),
+            # SB3's A2C at the same budget and backend: how the entry (shared_heads) compares at 1M steps
+            "a2c": Config("a2c"),
         },
         vec_env="native",
     ),

@@ -286,8 +286,9 @@ NOTES = {
         "`a2c_plus`: the `atari` entry of `hyperparams/a2c_plus.yml` before it took shared heads (TF-like RMSprop, "
         "separate ReLU heads); `torch_rmsprop`: torch's RMSprop instead; `torch_rmsprop_leaky_relu`: that with leaky "
         "ReLU heads (these two at seed 0 only); `shared_heads`: one hidden layer for actor and critic, the `atari` "
-        "entry since these runs. All on the native backend over 1M steps; seed 0 is the 10M run's seed. They test a "
-        "reading of the 10M run, whose policy stayed close to uniform while the actor's own hidden "
+        "entry since these runs; `a2c`: SB3's A2C with the zoo's `a2c.yml`, run in a later session for the "
+        "comparison at this budget (section 4). All on the native backend over 1M steps; seed 0 is the 10M run's "
+        "seed. They test a reading of the 10M run, whose policy stayed close to uniform while the actor's own hidden "
         "layer barely moved: its gradients are far below the root of the TF-like RMSprop's epsilon (1e-5, added "
         "under the root), so its steps are about a hundredth of the learning rate (the last table). Torch's "
         "RMSprop adds epsilon after the root, and its larger steps silenced nine tenths of the heads' ReLU units "
@@ -523,8 +524,13 @@ ABOVE_A2C_TARGETS = [
     ("breakout", "a2c_plus"),
     ("breakout_1m", "a2c_plus"),
     ("spaceinvaders_10m", "a2c_plus"),
+    ("ablation_atari_1m", "shared_heads"),
 ]
-A2C_PLUS_NAMES = {"a2c_plus": "A2CPlus (separate heads)", "a2c_plus_shared_heads": "A2CPlus (shared heads, the `atari` entry)"}
+A2C_PLUS_NAMES = {
+    "a2c_plus": "A2CPlus (separate heads)",
+    "a2c_plus_shared_heads": "A2CPlus (shared heads, the `atari` entry)",
+    "shared_heads": "A2CPlus (shared heads, the `atari` entry)",
+}
 RANDOM_SCORES = {"BreakoutNoFrameskip-v4": 1.7, "SpaceInvadersNoFrameskip-v4": 148.0}
 
 GPU_COMMAND = (
