@@ -596,3 +596,48 @@ def test_heads_counts_the_hidden_units_that_never_fire_and_the_report_shows_them
     assert "Hidden units that never fire while the final model plays (`python benchmarks/heads.py breakout" in report
     assert "| a2c_plus | 0 | `mlp_extractor.value_net.1` | 512 | 100.0% | 0 | " in report
     assert re.search(r"\| a2c \| 0 \| `features_extractor.linear.1` \| 512 \| [\d.]+% \| – \| 1.39 \|", report)
+
+
+def _probed_run(tmp_path: Path, probe, policy_kwargs: str | None = None):
+    from benchmarks.common import zoo_experiment
+
+    hyperparams = {"native_atari": True, "n_envs": 2} | ({"policy_kwargs": policy_kwargs} if policy_kwargs else {})
+    log_folder = tmp_path / f"logs_{len(list(tmp_path.glob('logs_*')))}"
+    _, model = zoo_experiment(
+        "a2c_plus", "SpaceInvadersNoFrameskip-v4", seed=0, n_timesteps=60, log_folder=log_folder, hyperparams=hyperparams
+    )
+    model.learn(60, callback=probe)  # 6 updates of 2 games x 5 steps
+    model.env.close()
+    return model
+
+
+def test_batch_norm_probe_measures_the_gap_without_changing_how_the_run_trains(tmp_path):
+    from benchmarks.batch_norm import MismatchProbe
+
+    probe = MismatchProbe(every=1)
+    probed, plain = _probed_run(tmp_path, probe), _probed_run(tmp_path, None)
+    # Its batch-statistics pass moved the running statistics, and it put them back: the same weights bit for bit
+    assert all(th.equal(value, plain.policy.state_dict()[key]) for key, value in probed.policy.state_dict().items())
+    # One row per update but the last, whose step has no next rollout to be seen from
+    assert [row["timesteps"] for row in probe.rows] == [10, 20, 30, 40, 50]
+    assert all(row["kl_rollout_to_step"] > 0 and row["kl_step"] > 0 for row in probe.rows)
+    assert all(row["policy_entropy"] == pytest.approx(np.log(6), abs=0.01) for row in probe.rows)  # 6 actions, near uniform
+
+    # Without BatchNorm, the policy that acted is the one the step differentiates
+    no_batch_norm = MismatchProbe(every=2)
+    entry = "dict(optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(eps=1e-5), head_layout='shared', "
+    _probed_run(tmp_path, no_batch_norm, entry + "features_extractor_kwargs=dict(batch_norm=False))")
+    assert len(no_batch_norm.rows) == 3 and all(row["kl_rollout_to_step"] == 0.0 for row in no_batch_norm.rows)
+
+
+def test_batch_norm_script_and_report(tmp_path):
+    arguments = ["--n-timesteps", "100", "--every", "2", "--n-envs", "2", "--output-dir", str(tmp_path)]
+    output = run([str(BENCHMARKS / "batch_norm.py"), *arguments], tmp_path)
+    assert "5 updates probed" in output
+    rows = _rows(tmp_path / "batch_norm.csv")
+    assert [int(row["timesteps"]) for row in rows] == [10, 30, 50, 70, 90]
+    assert json.loads((tmp_path / "batch_norm.json").read_text())["command"].startswith("python benchmarks/batch_norm.py")
+    report = _report(tmp_path)
+    assert "### BatchNorm: the policy that acted and the policy the gradient step differentiates" in report
+    spans = [line for line in report.splitlines() if re.match(r"\| \d+k?-\d+k? \| \d+ \| ", line)]
+    assert sum(int(line.split(" | ")[1]) for line in spans) == len(rows)
