@@ -434,8 +434,10 @@ def batch_norm_section() -> list[str]:
         "the acting policy to the policy the step differentiates, on the rollout's states; it is judged "
         "against how far the step then moves the acting policy (same KL, before and after the step). The "
         "surrogate is the mean of advantage times log-probability of the actions taken, under the acting "
-        "policy: a step that raises it improved the policy that will act next. Medians over the probes of "
-        "each span; raw rows: [batch_norm.csv](benchmarks/batch_norm.csv).",
+        "policy: a step that raises it improved the policy that will act next. The entry's learning rate decays "
+        "linearly to 0 over the probed run's budget (over 10M steps in a full run), so the last span's steps "
+        "are small, and the first span's too, while the TF-like RMSprop's squared-gradient average, which starts "
+        "at 1, settles. Medians over the probes of each span; raw rows: [batch_norm.csv](benchmarks/batch_norm.csv).",
         "",
         "| steps | probes | mismatch KL | step KL | mismatch / step | steps that raised the surrogate | policy entropy |",
         "|---|---|---|---|---|---|---|",
