@@ -66,8 +66,7 @@ class MismatchProbe(BaseCallback):
         policy = self.model.policy
         policy.set_training_mode(batch_statistics)
         with th.no_grad():
-            latent = policy.mlp_extractor.forward_actor(policy.extract_features(obs))
-            return policy.action_net(latent)
+            return policy.get_distribution(obs).distribution.logits
 
     def _on_rollout_end(self) -> None:
         self._rollouts += 1
