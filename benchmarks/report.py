@@ -203,7 +203,8 @@ NOTES = {
         "still below random play (1.7) and say nothing yet about which learns Breakout better."
     ),
     "spaceinvaders_10m": (
-        f"{ATARI_CONTENDERS_NOTE}. Both run on the native backend (`native_atari: True`) to fit the budget into fewer "
+        f"{ATARI_CONTENDERS_NOTE}; `a2c_plus_shared_heads`: the `atari` entry as it is now, shared heads, started in "
+        "a later session. All run on the native backend (`native_atari: True`) to fit the budget into fewer "
         "hours: the same observations and semantics as SubprocVecEnv, except the few frames the standard wrappers "
         "play unseen after a reset or a lost life (README.md, Native Atari backend). One run of "
         "10M steps takes longer than a session on this machine, so it saves a checkpoint every 100,000 steps "
