@@ -12,10 +12,17 @@ native backend and, every ``--every`` updates, measures on that update's rollout
   advantage times log-probability of the action taken; above 0 where the step improved it.
 
     python benchmarks/batch_norm.py --n-timesteps 200000
+    python benchmarks/batch_norm.py --n-timesteps 50000 --output docs/benchmarks/batch_norm_late \
+        --load benchmarks/runs/spaceinvaders_10m/a2c_plus_shared_heads/seed_0/checkpoint.zip
+
+With ``--load`` it goes on from a checkpoint of ``benchmarks/learning.py`` (weights, BatchNorm statistics,
+optimiser state, step count) for ``--n-timesteps`` more steps, at the learning rate the checkpoint's run of
+``--budget`` steps would have there: the same measurements later in a run, where the policy is sharper.
 
 The probe restores BatchNorm's running statistics after its batch-statistics forward pass, so the run
 trains as it would without it (tests/test_benchmarks.py checks the weights). Writes
-docs/benchmarks/batch_norm.csv (one row per probe) and .json (command and machine), which the report shows.
+docs/benchmarks/batch_norm.csv (one row per probe) and .json (command and machine), or ``--output`` .csv and
+.json; the report shows every docs/benchmarks/batch_norm*.csv.
 """
 
 import argparse
@@ -30,6 +37,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.checkpoints import restore  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     RESULTS_DIR,
     command_line,
@@ -52,12 +60,13 @@ class MismatchProbe(BaseCallback):
     """
     Around every ``every``-th update: the action logits of the rollout's observations with the running and
     with the batch statistics before the step (``on_rollout_end``, just before ``train``), and with the running
-    statistics after it (the next ``on_rollout_start``).
+    statistics after it (the next ``on_rollout_start``). With ``max_steps``, training stops after that many steps.
     """
 
-    def __init__(self, every: int) -> None:
+    def __init__(self, every: int, max_steps: int | None = None) -> None:
         super().__init__()
-        self.every = every
+        self.every, self.max_steps = every, max_steps
+        self._start = 0
         self.rows: list[dict[str, float]] = []
         self._before: tuple[th.Tensor, th.Tensor, th.Tensor, th.Tensor, th.Tensor] | None = None
         self._rollouts = 0
@@ -105,8 +114,11 @@ class MismatchProbe(BaseCallback):
             }
         )
 
+    def _on_training_start(self) -> None:
+        self._start = self.num_timesteps
+
     def _on_step(self) -> bool:
-        return True
+        return self.max_steps is None or self.num_timesteps - self._start <= self.max_steps
 
 
 def main() -> None:
@@ -116,24 +128,40 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=25, help="probe every this many updates")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-envs", type=int, help="games played in parallel (default: the entry's)")
-    parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--load", type=Path, help="a checkpoint of benchmarks/learning.py to go on from")
+    parser.add_argument(
+        "--budget", type=int, default=10_000_000, help="with --load: the steps of the checkpoint's run (its learning rate)"
+    )
+    parser.add_argument(
+        "--output", type=Path, default=RESULTS_DIR / "batch_norm", help="results go to OUTPUT.csv and OUTPUT.json"
+    )
     args = parser.parse_args()
     th.set_num_threads(2)
 
     hyperparams = {"native_atari": True} | ({"n_envs": args.n_envs} if args.n_envs else {})
-    probe = MismatchProbe(args.every)
+    probe = MismatchProbe(args.every, max_steps=args.n_timesteps)
     with tempfile.TemporaryDirectory() as log_folder:
         _, model = zoo_experiment(
             "a2c_plus", args.env, seed=args.seed, n_timesteps=args.n_timesteps, log_folder=log_folder, hyperparams=hyperparams
         )
+        total = args.n_timesteps
+        if args.load:
+            restore(model, args.load)
+            # The learning-rate schedule follows the progress through the checkpoint's whole run
+            total = args.budget - model.num_timesteps
+            if total < args.n_timesteps:
+                raise SystemExit(
+                    f"--load: the checkpoint is at {model.num_timesteps:,} of the --budget's {args.budget:,} steps"
+                )
+        start = model.num_timesteps
         try:
-            model.learn(args.n_timesteps, callback=probe)
+            model.learn(total, callback=probe, reset_num_timesteps=not args.load)
         finally:
             model.env.close()
     if not probe.rows:
         raise SystemExit("no update was probed: raise --n-timesteps or lower --every")
-    args.output_dir.mkdir(parents=True, exist_ok=True)
-    write_csv(args.output_dir / "batch_norm.csv", FIELDS, probe.rows)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(args.output.with_suffix(".csv"), FIELDS, probe.rows)
     meta = {
         "command": command_line("benchmarks/batch_norm.py", sys.argv[1:]),
         "env": args.env,
@@ -141,9 +169,12 @@ def main() -> None:
         "n_envs": model.n_envs,
         "every": args.every,
         "rollout_batch_norm": model.rollout_batch_norm,
+        "start_timesteps": start,
+        "n_timesteps": args.n_timesteps,
+        "budget": args.budget if args.load else args.n_timesteps,
         "environment": environment_info(),
     }
-    write_text_atomically(args.output_dir / "batch_norm.json", json.dumps(meta, indent=2) + "\n")
+    write_text_atomically(args.output.with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
     kl_ratio = np.median([row["kl_rollout_to_step"] for row in probe.rows]) / np.median([row["kl_step"] for row in probe.rows])
     print(f"{len(probe.rows)} updates probed; median mismatch / median step KL: {kl_ratio:.3f}")
 

@@ -107,11 +107,19 @@ def resume(model: BaseAlgorithm, folder: Path, segment: dict[str, Any], zoo_conf
             f"{folder} holds a checkpoint of a run with other hyperparameters (compare {STATE} there with "
             f"{segment['log_dir']}); delete {folder / STATE} to start the run again"
         )
-    data, params, _ = load_from_zip_file(folder / CHECKPOINT, device=model.device)
+    restore(model, folder / CHECKPOINT)
+    return {**state, "segments": [*state["segments"], segment]}
+
+
+def restore(model: BaseAlgorithm, path: Path) -> None:
+    """
+    Put a checkpoint into ``model``: weights, optimiser state and BatchNorm statistics, the step and update
+    counts (so the learning-rate schedule goes on where it was) and the last training episodes.
+    """
+    data, params, _ = load_from_zip_file(path, device=model.device)
     model.set_parameters(params, exact_match=True, device=model.device)
     for name in ("num_timesteps", "_n_updates", "ep_info_buffer", "ep_success_buffer"):
         setattr(model, name, data[name])
-    return {**state, "segments": [*state["segments"], segment]}
 
 
 def clear(folder: Path, progress: tuple[Path, dict[str, Any]] | None = None) -> None:

@@ -421,42 +421,54 @@ BATCH_NORM_SPANS = 4  # the BatchNorm probe's table splits the run into this man
 
 
 def batch_norm_section() -> list[str]:
-    """The gap between the policy that acted and the one the gradient step differentiates (benchmarks/batch_norm.py)."""
-    rows, meta = _read("batch_norm"), _meta("batch_norm")
-    if not rows:
+    """
+    The gap between the policy that acted and the one the gradient step differentiates (benchmarks/batch_norm.py):
+    one table per run, each over its own steps.
+    """
+    names = sorted(path.stem for path in RESULTS.glob("batch_norm*.csv"))
+    if not names:
         return []
-    last = max(row["timesteps"] for row in rows)
-    lines = [
+    parts = [
         "### BatchNorm: the policy that acted and the policy the gradient step differentiates",
-        f"`{meta['command']}`: the `atari` entry on {meta['env']} (native backend, {meta['n_envs']} games, seed "
-        f"{meta['seed']}, `rollout_batch_norm='{meta['rollout_batch_norm']}'`), probed every {meta['every']} "
-        f"updates; machine: {_machine(meta)}. The rollouts act with BatchNorm's running statistics and the "
-        "gradient step normalises its batch with the batch's own. The mismatch is the mean KL divergence from "
-        "the acting policy to the policy the step differentiates, on the rollout's states; it is judged "
-        "against how far the step then moves the acting policy (same KL, before and after the step). The "
-        "surrogate is the mean of advantage times log-probability of the actions taken, under the acting "
-        "policy: a step that raises it improved the policy that will act next. The entry's learning rate decays "
-        "linearly to 0 over the probed run's budget (over 10M steps in a full run), so the last span's steps "
-        "are small, and the first span's too, while the TF-like RMSprop's squared-gradient average, which starts "
-        "at 1, settles. Medians over the probes of each span; raw rows: [batch_norm.csv](benchmarks/batch_norm.csv).",
-        "",
-        "| steps | probes | mismatch KL | step KL | mismatch / step | steps that raised the surrogate | policy entropy |",
-        "|---|---|---|---|---|---|---|",
+        "The rollouts act with BatchNorm's running statistics and the gradient step normalises its batch with the "
+        "batch's own. The mismatch is the mean KL divergence from the acting policy to the policy the step "
+        "differentiates, on the rollout's states; it is judged against how far the step then moves the acting "
+        "policy (same KL, before and after the step). The surrogate is the mean of advantage times "
+        "log-probability of the actions taken, under the acting policy: a step that raises it improved the "
+        "policy that will act next. The entry's learning rate decays linearly to 0 over its run's budget, so a "
+        "run's last steps are small, and so are its first, while the TF-like RMSprop's squared-gradient "
+        "average, which starts at 1, settles. Medians over the probes of each span.",
     ]
-    for span in range(BATCH_NORM_SPANS):
-        start, end = span * last / BATCH_NORM_SPANS, (span + 1) * last / BATCH_NORM_SPANS
-        probes = [row for row in rows if start < row["timesteps"] <= end]
-        if not probes:
-            continue
-        mismatch = statistics.median(row["kl_rollout_to_step"] for row in probes)
-        step = statistics.median(row["kl_step"] for row in probes)
-        raised = sum(row["surrogate_gain"] > 0 for row in probes) / len(probes)
-        entropy = statistics.mean(row["policy_entropy"] for row in probes)
-        lines.append(
-            f"| {_steps_label(int(start))}-{_steps_label(int(end))} | {len(probes)} | {mismatch:.2g} | {step:.2g} "
-            f"| {mismatch / step if step else float('nan'):.3f} | {raised:.0%} | {entropy:.2f} |"
-        )
-    return ["\n".join(lines)]
+    for name in names:
+        rows, meta = _read(name), _meta(name)
+        first, last = meta.get("start_timesteps", 0), max(row["timesteps"] for row in rows)
+        where = f"a {meta['budget']:,}-step run" if "budget" in meta else f"the run's first {last:,} steps"
+        if first:
+            where = f"{meta['n_timesteps']:,} steps from a checkpoint at {first:,} of a {meta['budget']:,}-step run (`--load`)"
+        lines = [
+            f"`{meta['command']}`: the `atari` entry on {meta['env']} (native backend, {meta['n_envs']} games, seed "
+            f"{meta['seed']}, `rollout_batch_norm='{meta['rollout_batch_norm']}'`), {where}, probed every "
+            f"{meta['every']} updates; machine: {_machine(meta)}. Raw rows: [{name}.csv](benchmarks/{name}.csv).",
+            "",
+            "| steps | probes | mismatch KL | step KL | mismatch / step | steps that raised the surrogate | policy entropy |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        span_length = (last - first) / BATCH_NORM_SPANS
+        for span in range(BATCH_NORM_SPANS):
+            start, end = first + span * span_length, first + (span + 1) * span_length
+            probes = [row for row in rows if start < row["timesteps"] <= end]
+            if not probes:
+                continue
+            mismatch = statistics.median(row["kl_rollout_to_step"] for row in probes)
+            step = statistics.median(row["kl_step"] for row in probes)
+            raised = sum(row["surrogate_gain"] > 0 for row in probes) / len(probes)
+            entropy = statistics.mean(row["policy_entropy"] for row in probes)
+            lines.append(
+                f"| {int(start):,}-{int(end):,} | {len(probes)} | {mismatch:.2g} | {step:.2g} "
+                f"| {mismatch / step if step else float('nan'):.3f} | {raised:.0%} | {entropy:.2f} |"
+            )
+        parts.append("\n".join(lines))
+    return parts
 
 
 def _curve_gaps(name: str, rows: list[dict], curves: list[dict]) -> str:

@@ -5,6 +5,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -631,13 +632,32 @@ def test_batch_norm_probe_measures_the_gap_without_changing_how_the_run_trains(t
 
 
 def test_batch_norm_script_and_report(tmp_path):
-    arguments = ["--n-timesteps", "100", "--every", "2", "--n-envs", "2", "--output-dir", str(tmp_path)]
+    arguments = ["--n-timesteps", "100", "--every", "2", "--n-envs", "2", "--output", str(tmp_path / "batch_norm")]
     output = run([str(BENCHMARKS / "batch_norm.py"), *arguments], tmp_path)
     assert "5 updates probed" in output
     rows = _rows(tmp_path / "batch_norm.csv")
     assert [int(row["timesteps"]) for row in rows] == [10, 30, 50, 70, 90]
     assert json.loads((tmp_path / "batch_norm.json").read_text())["command"].startswith("python benchmarks/batch_norm.py")
+
+    # Later in a run: from a checkpoint at 60 steps, 40 more, every update probed
+    _probed_run(tmp_path, None).save(tmp_path / "checkpoint.zip")
+    late = ["--n-timesteps", "40", "--every", "1", "--n-envs", "2", "--load", str(tmp_path / "checkpoint.zip")]
+    late += ["--budget", "1000", "--output", str(tmp_path / "batch_norm_late")]
+    run([str(BENCHMARKS / "batch_norm.py"), *late], tmp_path)
+    assert [int(row["timesteps"]) for row in _rows(tmp_path / "batch_norm_late.csv")] == [70, 80, 90, 100]
+    meta = json.loads((tmp_path / "batch_norm_late.json").read_text())
+    assert (meta["start_timesteps"], meta["budget"]) == (60, 1000)
+    too_short = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "batch_norm.py"), *late[:-4], "--budget", "80", "--output", str(tmp_path / "x")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert too_short.returncode != 0 and "the checkpoint is at 60 of the --budget's 80 steps" in too_short.stderr
+
     report = _report(tmp_path)
     assert "### BatchNorm: the policy that acted and the policy the gradient step differentiates" in report
-    spans = [line for line in report.splitlines() if re.match(r"\| \d+k?-\d+k? \| \d+ \| ", line)]
-    assert sum(int(line.split(" | ")[1]) for line in spans) == len(rows)
+    assert "seed 0, `rollout_batch_norm='running'`), a 100-step run, probed every 2 updates" in report
+    assert "40 steps from a checkpoint at 60 of a 1,000-step run (`--load`), probed every 1 updates" in report
+    spans = [line for line in report.splitlines() if re.match(r"\| [\d,]+-[\d,]+ \| \d+ \| ", line)]
+    assert sum(int(line.split(" | ")[1]) for line in spans) == len(rows) + 4
