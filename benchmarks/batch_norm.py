@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import torch as th
 from stable_baselines3.common.callbacks import BaseCallback
+from torch.distributions import Categorical, kl_divergence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -50,12 +51,6 @@ from benchmarks.common import (  # noqa: E402
 FIELDS = ["timesteps", "kl_rollout_to_step", "kl_step", "policy_entropy", "surrogate_gain"]
 
 
-def _kl(p_logits: th.Tensor, q_logits: th.Tensor) -> float:
-    """Mean over the rows of KL(p || q) between categorical distributions given by their logits."""
-    log_p, log_q = th.log_softmax(p_logits, -1), th.log_softmax(q_logits, -1)
-    return (log_p.exp() * (log_p - log_q)).sum(-1).mean().item()
-
-
 class MismatchProbe(BaseCallback):
     """
     Around every ``every``-th update: the action logits of the rollout's observations with the running and
@@ -68,14 +63,18 @@ class MismatchProbe(BaseCallback):
         self.every, self.max_steps = every, max_steps
         self._start = 0
         self.rows: list[dict[str, float]] = []
-        self._before: tuple[th.Tensor, th.Tensor, th.Tensor, th.Tensor, th.Tensor] | None = None
+        self._before: tuple[th.Tensor, th.Tensor, th.Tensor, Categorical, Categorical] | None = None
         self._rollouts = 0
 
-    def _logits(self, obs: th.Tensor, batch_statistics: bool) -> th.Tensor:
+    def _policy(self, obs: th.Tensor, batch_statistics: bool) -> Categorical:
+        """
+        The action distributions of ``obs`` with BatchNorm's running or batch statistics, in float64: early
+        steps move the policy by KL divergences near 1e-8, which float32 rounding can turn negative.
+        """
         policy = self.model.policy
         policy.set_training_mode(batch_statistics)
         with th.no_grad():
-            return policy.get_distribution(obs).distribution.logits
+            return Categorical(logits=policy.get_distribution(obs).distribution.logits.double())
 
     def _on_rollout_end(self) -> None:
         self._rollouts += 1
@@ -84,7 +83,7 @@ class MismatchProbe(BaseCallback):
         buffer, policy = self.model.rollout_buffer, self.model.policy
         obs = buffer.to_torch(buffer.observations.reshape(-1, *buffer.obs_shape))
         training, state = policy.training, {key: value.clone() for key, value in policy.state_dict().items()}
-        running, batch = self._logits(obs, False), self._logits(obs, True)
+        running, batch = self._policy(obs, False), self._policy(obs, True)
         # The batch-statistics pass updated the running statistics: put them back
         policy.load_state_dict(state)
         policy.set_training_mode(training)
@@ -97,19 +96,18 @@ class MismatchProbe(BaseCallback):
         obs, actions, advantages, running, batch = self._before
         self._before = None
         training = self.model.policy.training
-        after = self._logits(obs, False)
+        after = self._policy(obs, False)
         self.model.policy.set_training_mode(training)
 
-        def surrogate(logits: th.Tensor) -> float:
-            return (advantages * th.log_softmax(logits, -1).gather(1, actions[:, None]).squeeze(1)).mean().item()
+        def surrogate(policy: Categorical) -> float:
+            return (advantages * policy.log_prob(actions)).mean().item()
 
-        log_p = th.log_softmax(running, -1)
         self.rows.append(
             {
                 "timesteps": self.num_timesteps,
-                "kl_rollout_to_step": _kl(running, batch),
-                "kl_step": _kl(running, after),
-                "policy_entropy": -(log_p.exp() * log_p).sum(-1).mean().item(),
+                "kl_rollout_to_step": kl_divergence(running, batch).mean().item(),
+                "kl_step": kl_divergence(running, after).mean().item(),
+                "policy_entropy": running.entropy().mean().item(),
                 "surrogate_gain": surrogate(after) - surrogate(running),
             }
         )
