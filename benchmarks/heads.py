@@ -1,17 +1,19 @@
 """
-How much of each network's fully connected part still learns after an Atari run: for every finished
-run of an experiment whose final model is kept (benchmarks/runs/), the share of hidden units (a ReLU
-or leaky ReLU after a linear layer) that never fire while the model plays, how far RMSprop moves
-the weights before them (from the saved optimizer state), and the policy's mean entropy over the
-states it visits.
+How much of each network's fully connected part still learns after an Atari run: for every run of an
+experiment whose model is kept (benchmarks/runs/): the final model of a finished run, the last
+checkpoint of a checkpointed run still going, the share of hidden units (a ReLU or leaky ReLU after
+a linear layer, or after its BatchNorm) that never fire while the model plays, the share that fires
+in a typical state, how far RMSprop moves the weights before them (from the saved optimizer state),
+and the policy's mean entropy over the states it visits.
 
     python benchmarks/heads.py ablation_atari_1m
 
 A ReLU unit that never fires passes no gradient to its weights, so it has stopped learning for good
 (a leaky ReLU still passes a hundredth). The model plays --games games of the native backend for
---steps steps with sampled actions and BatchNorm's running statistics, as in its rollouts. Writes
-docs/benchmarks/<experiment>_heads.csv (and .json: command and machine), which the report shows
-under the experiment.
+--steps steps with sampled actions and BatchNorm's running statistics, as in its rollouts. Adds its
+rows to docs/benchmarks/<experiment>_heads.csv, in place of earlier rows of the same model and
+keeping those of models no longer here (and to the .json beside it: commands and machine), which
+the report shows under the experiment.
 """
 
 import argparse
@@ -26,11 +28,14 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import checkpoints  # noqa: E402
 from benchmarks.common import RESULTS_DIR, command_line, environment_info, write_csv, write_text_atomically  # noqa: E402
-from benchmarks.learning import EXPERIMENTS, LOG_DIR_SEPARATOR, RUNS_DIR, _read_rows  # noqa: E402
+from benchmarks.learning import EXPERIMENTS, LOG_DIR_SEPARATOR, RUNS_DIR, _read_rows, _run_folder  # noqa: E402
 
-FIELDS = ["config", "algo", "seed", "n_timesteps", "layer", "units", "never_fire", "step_to_lr"]
-FIELDS += ["policy_entropy", "uniform_entropy"]
+FIELDS = ["config", "algo", "seed", "n_timesteps", "layer", "units", "never_fire", "active_per_state", "step_to_lr"]
+FIELDS += ["policy_entropy", "uniform_entropy", "commit", "date"]
+# One model's rows: a run measured again replaces them
+MODEL_KEY = ("config", "seed", "n_timesteps")
 
 
 def step_to_learning_rate(policy: Any, activation: str) -> float | None:
@@ -43,7 +48,11 @@ def step_to_learning_rate(policy: Any, activation: str) -> float | None:
     from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
 
     prefix, index = activation.rsplit(".", 1)
-    linear = policy.get_submodule(f"{prefix}.{int(index) - 1}") if index.isdigit() and int(index) > 0 else None
+    linear = None
+    if index.isdigit() and int(index) > 0:
+        linear = policy.get_submodule(f"{prefix}.{int(index) - 1}")
+        if isinstance(linear, nn.BatchNorm1d) and int(index) > 1:  # a head with BatchNorm: the layer before it
+            linear = policy.get_submodule(f"{prefix}.{int(index) - 2}")
     optimizer = policy.optimizer
     state = optimizer.state.get(linear.weight, {}) if isinstance(linear, nn.Linear) else {}
     if "square_avg" not in state or not isinstance(optimizer, RMSpropTFLike | th.optim.RMSprop):
@@ -54,20 +63,23 @@ def step_to_learning_rate(policy: Any, activation: str) -> float | None:
     return (rms / denominator).mean().item()
 
 
-def unit_activity(policy: Any, env: Any, steps: int) -> tuple[dict[str, tuple[int, float]], float]:
+def unit_activity(policy: Any, env: Any, steps: int) -> tuple[dict[str, tuple[int, float, float]], float]:
     """
     Play ``env`` with ``policy`` (sampled actions) and watch its fully connected activations.
 
-    :return: per activation layer (named by its module path) its number of units and the share that never
-        fired; and the mean entropy of the action distribution over the visited states
+    :return: per activation layer (named by its module path) its number of units, the share that never
+        fired, and the mean over the visited states of the share that fired; and the mean entropy of the
+        action distribution over the visited states
     """
     fired: dict[str, th.Tensor] = {}
+    per_state: dict[str, list[float]] = {}
 
     def watch(name: str):
         def hook(module: nn.Module, inputs: tuple[th.Tensor, ...], output: th.Tensor) -> None:
             if inputs[0].dim() == 2:  # after a linear layer; the convolutions' activations are 4-D
-                active = (inputs[0] > 0).any(dim=0)
-                fired[name] = fired[name] | active if name in fired else active
+                active = inputs[0] > 0
+                fired[name] = fired[name] | active.any(dim=0) if name in fired else active.any(dim=0)
+                per_state.setdefault(name, []).append(active.float().mean().item())
 
         return hook
 
@@ -90,8 +102,39 @@ def unit_activity(policy: Any, env: Any, steps: int) -> tuple[dict[str, tuple[in
     finally:
         for handle in handles:
             handle.remove()
-    layers = {name: (active.numel(), 1.0 - active.float().mean().item()) for name, active in fired.items()}
+    layers = {
+        name: (active.numel(), 1.0 - active.float().mean().item(), float(np.mean(per_state[name])))
+        for name, active in fired.items()
+    }
     return layers, float(np.mean(entropies))
+
+
+def kept_models(experiment_name: str, results_path: Path, runs_dir: Path) -> tuple[list[tuple[dict, Path]], list[str]]:
+    """
+    The models of an experiment's runs that this machine keeps: each finished run's final model (the zoo
+    keeps it in the run's last log folder) and, for a checkpointed run not finished yet, its last checkpoint.
+
+    :return: the runs' labels (``config``, ``algo``, ``seed``, ``n_timesteps``) with their models' paths, and
+        the paths of finished runs' models that are missing
+    """
+    experiment = EXPERIMENTS[experiment_name]
+    models, missing, finished = [], [], set()
+    for run in _read_rows(results_path):
+        finished.add((run["config"], run["seed"]))
+        model_path = runs_dir / run["log_dir"].split(LOG_DIR_SEPARATOR)[-1] / f"{experiment.env_id}.zip"
+        if model_path.exists():
+            models.append(({key: run[key] for key in ("config", "algo", "seed", "n_timesteps")}, model_path))
+        else:
+            missing.append(str(model_path))
+    if experiment.checkpoint_every:
+        for config_name, config in experiment.configs.items():
+            for seed in experiment.seeds:
+                folder = _run_folder(runs_dir, experiment_name, config_name, seed)
+                steps = checkpoints.saved_steps(folder)
+                if steps is not None and (config_name, str(seed)) not in finished:
+                    labels = {"config": config_name, "algo": config.algo, "seed": str(seed), "n_timesteps": str(steps)}
+                    models.append((labels, folder / checkpoints.CHECKPOINT))
+    return models, missing
 
 
 def main() -> None:
@@ -111,46 +154,52 @@ def main() -> None:
     th.set_num_threads(1)
 
     results_path = args.output_dir / f"{args.experiment}.csv"
-    runs = _read_rows(results_path)
-    if not runs:
-        raise SystemExit(f"no finished runs of {args.experiment} in {results_path}")
+    models, missing = kept_models(args.experiment, results_path, args.runs_dir)
     register_algorithm()  # where the site hook did not run (python -S); the zoo's ALGOS then has every algo
     experiment = EXPERIMENTS[args.experiment]
-    rows, missing = [], []
-    for run in runs:
-        # The zoo keeps the final model in the run's last log folder
-        model_path = args.runs_dir / run["log_dir"].split(LOG_DIR_SEPARATOR)[-1] / f"{experiment.env_id}.zip"
-        if not model_path.exists():
-            missing.append(str(model_path))
-            continue
-        model = ALGOS[run["algo"]].load(model_path, device="cpu")
+    environment = environment_info()
+    rows = []
+    for labels, model_path in models:
+        model = ALGOS[labels["algo"]].load(model_path, device="cpu")
         env = AtariVecEnv(experiment.env_id, args.games, seed=args.seed)
         try:
             layers, entropy = unit_activity(model.policy, env, args.steps)
         finally:
             env.close()
-        labels = {key: run[key] for key in ("config", "algo", "seed", "n_timesteps")}
         uniform = float(np.log(model.action_space.n))
-        for layer, (units, never_fire) in layers.items():
+        for layer, (units, never_fire, active_per_state) in layers.items():
             step = step_to_learning_rate(model.policy, layer)
             rows.append(
                 {**labels, "layer": layer, "units": units, "never_fire": round(never_fire, 4)}
+                | {"active_per_state": round(active_per_state, 4)}
                 | {"step_to_lr": "" if step is None else float(f"{step:.4g}")}
                 | {"policy_entropy": round(entropy, 4), "uniform_entropy": round(uniform, 4)}
+                | {"commit": environment["commit"], "date": environment["date"]}
             )
-        print(f"{run['config']} seed {run['seed']}: {layers}, entropy {entropy:.3f}")
+        run = f"{labels['config']} seed {labels['seed']} at {int(labels['n_timesteps']):,} steps"
+        print(f"{run}: {layers}, entropy {entropy:.3f}")
     if missing:
         print("no final model (runs from before models were kept, or another machine's):", *missing, sep="\n  ")
     if not rows:
-        raise SystemExit("no final model to examine")
-    write_csv(args.output_dir / f"{args.experiment}_heads.csv", FIELDS, rows)
+        raise SystemExit(f"no model of {args.experiment} to examine in {args.runs_dir}")
+    heads_path = args.output_dir / f"{args.experiment}_heads.csv"
+    measured = {tuple(str(row[key]) for key in MODEL_KEY) for row in rows}
+    meta_path = args.output_dir / f"{args.experiment}_heads.json"
+    earlier = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    kept = [row for row in _read_rows(heads_path) if tuple(row[key] for key in MODEL_KEY) not in measured]
+    for row in kept:  # rows from before they recorded their commit: all written by the command the file names
+        if not row.get("commit") and "environment" in earlier:
+            row["commit"], row["date"] = earlier["environment"]["commit"], earlier["environment"]["date"]
+    write_csv(heads_path, FIELDS, [*kept, *rows])
+    commands = earlier.get("commands", [earlier["command"]] if "command" in earlier else [])
+    command = command_line("benchmarks/heads.py", sys.argv[1:])
     meta = {
-        "command": command_line("benchmarks/heads.py", sys.argv[1:]),
+        "commands": [*commands, *([command] if command not in commands else [])],
         "games": args.games,
         "steps": args.steps,
-        "environment": environment_info(),
+        "environment": environment,
     }
-    write_text_atomically(args.output_dir / f"{args.experiment}_heads.json", json.dumps(meta, indent=2) + "\n")
+    write_text_atomically(meta_path, json.dumps(meta, indent=2) + "\n")
 
 
 if __name__ == "__main__":

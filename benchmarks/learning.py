@@ -380,7 +380,15 @@ EXPERIMENTS = {
         10_000_000,
         (0,),
         # a2c_plus (separate heads) stalled at 200-300 for most of its run; the entry has shared heads since
-        {**ATARI_CONTENDERS, "a2c_plus_shared_heads": Config("a2c_plus")},
+        {
+            **ATARI_CONTENDERS,
+            "a2c_plus_shared_heads": Config("a2c_plus"),
+            # The entry's own run lost most of its shared hidden layer's units between 1M and 3.7M steps (benchmarks/
+            # heads.py): a BatchNorm before that layer's ReLU centres each unit over the batch, so none can fall silent
+            "a2c_plus_head_batch_norm": Config(
+                "a2c_plus", {"policy_kwargs": _entry_policy_kwargs("atari", "head_batch_norm=True")}
+            ),
+        },
         vec_env="native",
         checkpoint_every=100_000,
     ),

@@ -393,25 +393,34 @@ def progress_table(name: str) -> str:
 
 
 def heads_table(name: str) -> str:
-    """How much of each final model's fully connected layers still fires (benchmarks/heads.py), where measured."""
+    """How much of each kept model's fully connected layers still fires (benchmarks/heads.py), where measured."""
     rows, meta = _read(f"{name}_heads"), _meta(f"{name}_heads")
     if not rows:
         return ""
+    commands = ", ".join(f"`{command}`" for command in meta.get("commands", [meta.get("command")]))
+    models = list({(row["config"], row["seed"], row["n_timesteps"]): row for row in rows}.values())
+
+    def share(value: float | str, spec: str) -> str:
+        return "–" if value == "" else format(value, spec)
+
     lines = [
-        f"Hidden units that never fire while the final model plays (`{meta['command']}`: {meta['games']} games of "
-        f"the native backend for {meta['steps']} steps each, sampled actions; machine: {_machine(meta)}). A ReLU "
-        "unit that never fires passes no gradient to its weights: that share of the layer has stopped learning. "
-        "RMSprop's step is the mean over the weights into the layer of the gradient's RMS over RMSprop's "
+        f"Hidden units that never fire while the model plays ({commands}: {meta['games']} games of the native "
+        f"backend for {meta['steps']} steps each, sampled actions; machine: {_machine(meta, ('commit', 'date'))}; "
+        f"{_provenance(models)}). The model is a finished run's final one, or a "
+        "checkpoint of a run still going. A ReLU unit that never fires passes no gradient to its weights: that "
+        "share of the layer has stopped learning. The share that fires per state is its mean over the visited "
+        "states. RMSprop's step is the mean over the weights into the layer of the gradient's RMS over RMSprop's "
         "denominator, from the saved optimizer state: how far an update moves them, as a share of the learning "
         "rate. The policy's entropy is its mean over the visited states.",
         "",
-        "| config | seed | layer | units | never fire | RMSprop's step / learning rate (mean) "
+        "| config | seed | steps | layer | units | never fire | fire per state | RMSprop's step / learning rate (mean) "
         f"| policy entropy (uniform: {rows[0]['uniform_entropy']:.2f}) |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {row['config']} | {row['seed']} | `{row['layer']}` | {row['units']} | {row['never_fire']:.1%} "
-        f"| {'–' if row['step_to_lr'] == '' else format(row['step_to_lr'], '.2g')} | {row['policy_entropy']:.2f} |"
+        f"| {row['config']} | {row['seed']} | {row['n_timesteps']:,} | `{row['layer']}` | {row['units']} "
+        f"| {row['never_fire']:.1%} | {share(row.get('active_per_state', ''), '.1%')} "
+        f"| {share(row['step_to_lr'], '.2g')} | {row['policy_entropy']:.2f} |"
         for row in rows
     ]
     return "\n".join(lines)

@@ -9,7 +9,7 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, Combine
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
-from sb3_a2c_plus.common.torch_layers import BatchNormCNN, SharedMlpExtractor
+from sb3_a2c_plus.common.torch_layers import BatchNormCNN, BatchNormMlpExtractor, SharedMlpExtractor
 
 HEAD_LAYOUTS = ("separate", "shared")
 
@@ -48,6 +48,8 @@ class A2CPlusPolicy(ActorCriticPolicy):
     :param activation_fn: activation after each hidden layer
     :param head_layout: ``"separate"``: the actor and the critic each own their hidden layers;
         ``"shared"``: one stack of hidden layers feeds both output layers (SB3's CnnPolicy layout)
+    :param head_batch_norm: whether the heads' hidden layers put a BatchNorm between each linear
+        layer and its activation, which keeps every unit firing for part of each batch
     :param kwargs: everything else SB3's ``ActorCriticPolicy`` accepts
     """
 
@@ -59,10 +61,13 @@ class A2CPlusPolicy(ActorCriticPolicy):
         net_arch: NetArch | None = None,
         activation_fn: type[nn.Module] = nn.Tanh,
         head_layout: str = "separate",
+        head_batch_norm: bool = False,
         **kwargs: Any,
     ) -> None:
         if head_layout not in HEAD_LAYOUTS:
             raise ValueError(f"head_layout must be one of {HEAD_LAYOUTS}, got {head_layout!r}")
+        if not isinstance(head_batch_norm, bool):
+            raise ValueError(f"head_batch_norm must be True or False, got {head_batch_norm!r}")
         if net_arch is not None:
             _check_net_arch(net_arch)
             if head_layout == "shared" and isinstance(net_arch, dict):
@@ -70,20 +75,26 @@ class A2CPlusPolicy(ActorCriticPolicy):
                     raise ValueError(f"head_layout='shared' needs one list of widths for net_arch, got {net_arch}")
                 net_arch = list(net_arch["pi"])
         self.head_layout = head_layout
+        self.head_batch_norm = head_batch_norm
         super().__init__(
             observation_space, action_space, lr_schedule, net_arch=net_arch, activation_fn=activation_fn, **kwargs
         )
 
     def _build_mlp_extractor(self) -> None:
-        if self.head_layout == "separate":
+        if self.head_layout == "shared":
+            shared_arch = self.net_arch["pi"] if isinstance(self.net_arch, dict) else self.net_arch
+            self.mlp_extractor = SharedMlpExtractor(
+                self.features_dim, shared_arch, self.activation_fn, batch_norm=self.head_batch_norm
+            ).to(self.device)
+        elif self.head_batch_norm:
+            self.mlp_extractor = BatchNormMlpExtractor(self.features_dim, self.net_arch, self.activation_fn, self.device)
+        else:
             super()._build_mlp_extractor()
-            return
-        shared_arch = self.net_arch["pi"] if isinstance(self.net_arch, dict) else self.net_arch
-        self.mlp_extractor = SharedMlpExtractor(self.features_dim, shared_arch, self.activation_fn).to(self.device)
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
         data["head_layout"] = self.head_layout
+        data["head_batch_norm"] = self.head_batch_norm
         return data
 
     @property

@@ -3,7 +3,8 @@ from collections.abc import Sequence
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.preprocessing import is_image_space
-from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, create_mlp
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, MlpExtractor
+from stable_baselines3.common.utils import get_device
 from torch import nn
 
 
@@ -85,6 +86,31 @@ class BatchNormCNN(BaseFeaturesExtractor):
         return self.cnn(observations)
 
 
+def hidden_layers(
+    input_dim: int, widths: Sequence[int], activation_fn: type[nn.Module], batch_norm: bool = False
+) -> list[nn.Module]:
+    """
+    Fully connected hidden layers: a linear layer of each width, then ``activation_fn``.
+
+    :param input_dim: dimension of the input
+    :param widths: width of each hidden layer
+    :param activation_fn: activation after each hidden layer
+    :param batch_norm: whether to put a BatchNorm between each linear layer and its activation.
+        Each unit is then centred over the batch, so it fires for part of every batch
+        and cannot stop learning for good, as a ReLU unit whose inputs drift below zero does.
+    :return: the layers, in order
+    """
+    layers: list[nn.Module] = []
+    for width in widths:
+        # A bias before BatchNorm is cancelled by its mean subtraction.
+        layers.append(nn.Linear(input_dim, width, bias=not batch_norm))
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(width))
+        layers.append(activation_fn())
+        input_dim = width
+    return layers
+
+
 class SharedMlpExtractor(nn.Module):
     """
     Hidden layers shared by the actor and the critic (SB3's ``CnnPolicy`` layout), exposing
@@ -93,6 +119,7 @@ class SharedMlpExtractor(nn.Module):
     :param feature_dim: dimension of the features from the features extractor
     :param net_arch: widths of the shared hidden layers
     :param activation_fn: activation after each hidden layer
+    :param batch_norm: whether to put a BatchNorm before each activation (see :func:`hidden_layers`)
     """
 
     def __init__(
@@ -100,9 +127,10 @@ class SharedMlpExtractor(nn.Module):
         feature_dim: int,
         net_arch: list[int],
         activation_fn: type[nn.Module],
+        batch_norm: bool = False,
     ) -> None:
         super().__init__()
-        self.shared_net = nn.Sequential(*create_mlp(feature_dim, -1, net_arch, activation_fn))
+        self.shared_net = nn.Sequential(*hidden_layers(feature_dim, net_arch, activation_fn, batch_norm))
         self.latent_dim_pi = self.latent_dim_vf = net_arch[-1] if net_arch else feature_dim
 
     def forward(self, features: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
@@ -114,3 +142,30 @@ class SharedMlpExtractor(nn.Module):
 
     def forward_critic(self, features: th.Tensor) -> th.Tensor:
         return self.shared_net(features)
+
+
+class BatchNormMlpExtractor(MlpExtractor):
+    """
+    SB3's ``MlpExtractor`` (separate actor and critic hidden layers) with a BatchNorm before
+    each activation (see :func:`hidden_layers`).
+
+    :param feature_dim: dimension of the features from the features extractor
+    :param net_arch: hidden layer widths: ``dict(pi=[...], vf=[...])`` or a list used for both
+    :param activation_fn: activation after each hidden layer
+    :param device: PyTorch device
+    """
+
+    def __init__(
+        self,
+        feature_dim: int,
+        net_arch: list[int] | dict[str, list[int]],
+        activation_fn: type[nn.Module],
+        device: th.device | str = "auto",
+    ) -> None:
+        super().__init__(feature_dim, net_arch, activation_fn, device)
+        pi_widths, vf_widths = (
+            (net_arch.get("pi", []), net_arch.get("vf", [])) if isinstance(net_arch, dict) else (net_arch, net_arch)
+        )
+        device = get_device(device)
+        self.policy_net = nn.Sequential(*hidden_layers(feature_dim, pi_widths, activation_fn, batch_norm=True)).to(device)
+        self.value_net = nn.Sequential(*hidden_layers(feature_dim, vf_widths, activation_fn, batch_norm=True)).to(device)
