@@ -204,7 +204,9 @@ NOTES = {
     ),
     "spaceinvaders_10m": (
         f"{ATARI_CONTENDERS_NOTE}; `a2c_plus_shared_heads`: the `atari` entry as it is now, shared heads, started in "
-        "a later session. All run on the native backend (`native_atari: True`) to fit the budget into fewer "
+        "a later session; `a2c_plus_head_batch_norm`: the entry with a BatchNorm before its shared hidden layer's "
+        "ReLU (`head_batch_norm=True`), started once the entry's run had lost most of that layer's units (the "
+        "hidden-units table below). All run on the native backend (`native_atari: True`) to fit the budget into fewer "
         "hours: the same observations and semantics as SubprocVecEnv, except the few frames the standard wrappers "
         "play unseen after a reset or a lost life (README.md, Native Atari backend). One run of "
         "10M steps takes longer than a session on this machine, so it saves a checkpoint every 100,000 steps "
