@@ -147,7 +147,7 @@ class SharedMlpExtractor(nn.Module):
 class BatchNormMlpExtractor(MlpExtractor):
     """
     SB3's ``MlpExtractor`` (separate actor and critic hidden layers) with a BatchNorm before
-    each activation (see :func:`hidden_layers`).
+    each activation (see :func:`hidden_layers`). It keeps SB3's ``forward`` methods.
 
     :param feature_dim: dimension of the features from the features extractor
     :param net_arch: hidden layer widths: ``dict(pi=[...], vf=[...])`` or a list used for both
@@ -162,10 +162,14 @@ class BatchNormMlpExtractor(MlpExtractor):
         activation_fn: type[nn.Module],
         device: th.device | str = "auto",
     ) -> None:
-        super().__init__(feature_dim, net_arch, activation_fn, device)
+        # Skips MlpExtractor.__init__: it would build heads without BatchNorm only to be replaced,
+        # drawing their initial weights from the RNG and so changing every later draw.
+        nn.Module.__init__(self)
         pi_widths, vf_widths = (
             (net_arch.get("pi", []), net_arch.get("vf", [])) if isinstance(net_arch, dict) else (net_arch, net_arch)
         )
         device = get_device(device)
         self.policy_net = nn.Sequential(*hidden_layers(feature_dim, pi_widths, activation_fn, batch_norm=True)).to(device)
         self.value_net = nn.Sequential(*hidden_layers(feature_dim, vf_widths, activation_fn, batch_norm=True)).to(device)
+        self.latent_dim_pi = pi_widths[-1] if pi_widths else feature_dim
+        self.latent_dim_vf = vf_widths[-1] if vf_widths else feature_dim
