@@ -418,6 +418,9 @@ EXPERIMENTS = {
             "torch_rmsprop_leaky_relu": Config("a2c_plus", {"policy_kwargs": "dict(activation_fn=nn.LeakyReLU)"}),
             # SB3's A2C at the same budget and backend: how the entry (shared_heads) compares at 1M steps
             "a2c": Config("a2c"),
+            # The entry with a BatchNorm before its shared layer's ReLU: the 10M run's lead (spaceinvaders_10m)
+            # over the entry, tested at more seeds
+            "head_batch_norm": Config("a2c_plus", {"policy_kwargs": _entry_policy_kwargs("atari", "head_batch_norm=True")}),
         },
         vec_env="native",
     ),
