@@ -3,7 +3,7 @@ from collections.abc import Sequence
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.preprocessing import is_image_space
-from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, MlpExtractor
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, MlpExtractor, create_mlp
 from stable_baselines3.common.utils import get_device
 from torch import nn
 
@@ -100,15 +100,15 @@ def hidden_layers(
         and cannot stop learning for good, as a ReLU unit whose inputs drift below zero does.
     :return: the layers, in order
     """
-    layers: list[nn.Module] = []
-    for width in widths:
-        # A bias before BatchNorm is cancelled by its mean subtraction.
-        layers.append(nn.Linear(input_dim, width, bias=not batch_norm))
-        if batch_norm:
-            layers.append(nn.BatchNorm1d(width))
-        layers.append(activation_fn())
-        input_dim = width
-    return layers
+    # A bias before BatchNorm is cancelled by its mean subtraction.
+    return create_mlp(
+        input_dim,
+        output_dim=0,
+        net_arch=list(widths),
+        activation_fn=activation_fn,
+        with_bias=not batch_norm,
+        post_linear_modules=[nn.BatchNorm1d] if batch_norm else None,
+    )
 
 
 class SharedMlpExtractor(nn.Module):
