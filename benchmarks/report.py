@@ -600,14 +600,18 @@ ABOVE_A2C_TARGETS = [
     ("breakout_1m", "a2c_plus"),
     ("spaceinvaders_10m", "a2c_plus"),
     ("spaceinvaders_10m", "a2c_plus_shared_heads"),
+    ("spaceinvaders_10m", "a2c_plus_head_batch_norm"),
     ("ablation_atari_1m", "shared_heads"),
+    ("ablation_atari_1m", "head_batch_norm"),
 ]
 # The A2CPlus configs of the 10M experiment, each judged against the >= 1000 target
-TEN_MILLION_CONFIGS = ("a2c_plus", "a2c_plus_shared_heads")
+TEN_MILLION_CONFIGS = ("a2c_plus", "a2c_plus_shared_heads", "a2c_plus_head_batch_norm")
 A2C_PLUS_NAMES = {
     "a2c_plus": "A2CPlus (separate heads)",
     "a2c_plus_shared_heads": "A2CPlus (shared heads, the `atari` entry)",
     "shared_heads": "A2CPlus (shared heads, the `atari` entry)",
+    "a2c_plus_head_batch_norm": "A2CPlus (the `atari` entry with `head_batch_norm=True`)",
+    "head_batch_norm": "A2CPlus (the `atari` entry with `head_batch_norm=True`)",
 }
 RANDOM_SCORES = {"BreakoutNoFrameskip-v4": 1.7, "SpaceInvadersNoFrameskip-v4": 148.0}
 
