@@ -531,12 +531,14 @@ def test_report_shows_runs_under_way_and_judges_the_10m_target_once_a_run_has_fi
     provenance = "abc1234 on 2026-11-22, 2 cores, gpu none, torch 2.13.0+cpu"
     assert f"| a2c_plus | 0 | 2,000,000 | 220.0 | 1M: 210, 2M: 220 | 1.0 | {provenance} |" in report
     # One target per A2CPlus config: only the one with progress is under way
-    separate, shared = (line for line in report.splitlines() if line.startswith("| SpaceInvaders >= 1000 after 10M steps"))
-    assert "A2CPlus (separate heads)" in separate and "the `atari` entry" in shared
+    targets = [line for line in report.splitlines() if line.startswith("| SpaceInvaders >= 1000 after 10M steps")]
+    separate, shared, head_batch_norm = targets
+    assert "A2CPlus (separate heads)" in separate and "shared heads, the `atari` entry" in shared
+    assert "`head_batch_norm=True`" in head_batch_norm
     assert "under way: seed 0 at 2,000,000 steps, its last 100 training games 220.0" in separate
-    assert "under way" not in shared
+    assert "under way" not in shared and "under way" not in head_batch_norm
     assert "*No run finished yet: `python benchmarks/learning.py spaceinvaders_10m`.*" in report
-    assert separate.endswith("| not measured |") and shared.endswith("| not measured |")
+    assert all(target.endswith("| not measured |") for target in targets)
 
     for score, verdict in ((1100.0, "yes"), (900.0, "no")):
         run = dict(experiment="spaceinvaders_10m", config="a2c_plus", algo="a2c_plus", env="SpaceInvadersNoFrameskip-v4")
