@@ -114,6 +114,31 @@ NOTEBOOK_LUNAR_LANDER = Config(
     linear_learning_rate=(8.3e-4, 1e-4),
 )
 
+NOTEBOOK_SPACE_INVADERS = Config(
+    # The reference PyTorch notebook (shared/seeds/000) as A2CPlus spells it; tests/test_notebook_recipe.py checks
+    # one update against its transcribed loss (same rollout, loss and gradient). 8 envs, 10-step rollouts, torch's
+    # RMSprop (lr 7e-4 decayed linearly to 0, alpha 0.99, eps 1e-5: A2CPlus's default optimiser), value coef 0.25,
+    # entropy coef 0.01, global grad-norm clip 0.5, n-step targets, BatchNorm in train mode during the rollout with
+    # the gradient through those same statistics, its printed backbone (3x3 kernels, strides 4/2/1: 4096 features),
+    # separate 512-unit heads at PyTorch's default init with zero biases. Where it still differs: its critic's
+    # output has no bias (A2CPlus's starts at zero and learns); each batch moves BatchNorm's running statistics
+    # twice here (rollout and update), once there, which only the evaluation's predictions see; it starts games
+    # with up to 30 random actions where SB3's AtariWrapper presses no-op; A2CPlus bootstraps time-limit cuts.
+    "a2c_plus",
+    hyperparams=dict(
+        n_envs=8,
+        n_steps=10,
+        learning_rate="lin_7e-4",
+        advantage_estimator="nstep",
+        gamma=0.99,
+        ent_coef=0.01,
+        vf_coef=0.25,
+        max_grad_norm=0.5,
+        rollout_batch_norm="batch",
+        policy_kwargs="dict(features_extractor_kwargs=dict(kernel_sizes=(3, 3, 3)), head_init='torch')",
+    ),
+)
+
 # The best trials of the zoo's Optuna study of A2CPlus on LunarLander-v3 (500k steps per trial;
 # benchmarks/runs/tune_lunarlander.db, see docs/benchmarks.md), as the A2CPlus converter writes them.
 # One unseeded evaluation ranks a trial, so the candidates are validated over seeds. These trials
@@ -388,6 +413,8 @@ EXPERIMENTS = {
             "a2c_plus_head_batch_norm": Config(
                 "a2c_plus", {"policy_kwargs": _entry_policy_kwargs("atari", "head_batch_norm=True")}
             ),
+            # The notebook's own recipe: does it leave the 200-300 band the A2CPlus runs above sat in from 1M to 4M?
+            "a2c_plus_notebook": NOTEBOOK_SPACE_INVADERS,
         },
         vec_env="native",
         checkpoint_every=100_000,

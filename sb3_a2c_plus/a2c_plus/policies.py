@@ -12,6 +12,7 @@ from torch import nn
 from sb3_a2c_plus.common.torch_layers import BatchNormCNN, BatchNormMlpExtractor, SharedMlpExtractor
 
 HEAD_LAYOUTS = ("separate", "shared")
+HEAD_INITS = ("orthogonal", "torch")
 
 NetArch = list[int] | dict[str, list[int]]
 
@@ -50,6 +51,10 @@ class A2CPlusPolicy(ActorCriticPolicy):
         ``"shared"``: one stack of hidden layers feeds both output layers (SB3's CnnPolicy layout)
     :param head_batch_norm: whether the heads' hidden layers put a BatchNorm between each linear
         layer and its activation, which keeps every unit firing for part of each batch
+    :param head_init: how the heads' linear layers (hidden and output) start. ``"orthogonal"``:
+        SB3's scheme, set by ``ortho_init``; ``"torch"``: PyTorch's default weights with zero
+        biases, as the reference notebook's heads (shared/seeds/000). The features extractor
+        follows ``ortho_init`` either way.
     :param kwargs: everything else SB3's ``ActorCriticPolicy`` accepts
     """
 
@@ -62,10 +67,13 @@ class A2CPlusPolicy(ActorCriticPolicy):
         activation_fn: type[nn.Module] = nn.Tanh,
         head_layout: str = "separate",
         head_batch_norm: bool = False,
+        head_init: str = "orthogonal",
         **kwargs: Any,
     ) -> None:
         if head_layout not in HEAD_LAYOUTS:
             raise ValueError(f"head_layout must be one of {HEAD_LAYOUTS}, got {head_layout!r}")
+        if head_init not in HEAD_INITS:
+            raise ValueError(f"head_init must be one of {HEAD_INITS}, got {head_init!r}")
         if not isinstance(head_batch_norm, bool):
             raise ValueError(f"head_batch_norm must be True or False, got {head_batch_norm!r}")
         if net_arch is not None:
@@ -76,6 +84,7 @@ class A2CPlusPolicy(ActorCriticPolicy):
                 net_arch = list(net_arch["pi"])
         self.head_layout = head_layout
         self.head_batch_norm = head_batch_norm
+        self.head_init = head_init
         super().__init__(
             observation_space, action_space, lr_schedule, net_arch=net_arch, activation_fn=activation_fn, **kwargs
         )
@@ -91,10 +100,20 @@ class A2CPlusPolicy(ActorCriticPolicy):
         else:
             super()._build_mlp_extractor()
 
+    def _build(self, lr_schedule: Schedule) -> None:
+        super()._build(lr_schedule)
+        if self.head_init == "torch":
+            heads = (self.mlp_extractor, self.action_net, self.value_net)
+            for layer in (module for head in heads for module in head.modules() if isinstance(module, nn.Linear)):
+                layer.reset_parameters()
+                if layer.bias is not None:
+                    nn.init.zeros_(layer.bias)
+
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
         data["head_layout"] = self.head_layout
         data["head_batch_norm"] = self.head_batch_norm
+        data["head_init"] = self.head_init
         return data
 
     @property
