@@ -1,6 +1,7 @@
 import io
 import pathlib
 import pickle
+import warnings
 import zipfile
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
@@ -10,7 +11,7 @@ from gymnasium import spaces
 from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
-from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import explained_variance, obs_as_tensor
 from stable_baselines3.common.vec_env import SubprocVecEnv, VecEnv
@@ -26,6 +27,12 @@ from sb3_a2c_plus.envs.native_atari import AtariVecEnv
 SelfA2CPlus = TypeVar("SelfA2CPlus", bound="A2CPlus")
 
 ROLLOUT_BATCH_NORM_MODES = ("running", "batch")
+# Loss coefficients left at None: the A2C paper's Atari values (the zoo's too) for CnnPolicy, where they were
+# measured, and SB3's A2C defaults for every other policy, with which A2CPlus("MlpPolicy", ...) learns as A2C does
+IMAGE_POLICY_COEFS = dict(ent_coef=0.01, vf_coef=0.25)
+OTHER_POLICY_COEFS = dict(ent_coef=0.0, vf_coef=0.5)
+# What the update and the rollout call on a policy
+POLICY_METHODS = ("forward", "evaluate_actions", "predict_values")
 
 
 class RolloutBatch(NamedTuple):
@@ -61,6 +68,20 @@ class NonFiniteLossError(ValueError):
     """A loss or gradient was NaN or infinite; the optimiser step was not taken."""
 
 
+def _is_fraction(value: Any) -> bool:
+    """A number in [0, 1] (bool is an int subclass: True would pass as 1)."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and 0.0 <= value <= 1.0
+
+
+def defers_values(policy: BasePolicy) -> bool:
+    """
+    Whether the rollout may run the critic once per rollout (``act_deferring_values``) rather than
+    ``forward()`` at each step: only for A2CPlus's own policies, and only where ``forward()`` is the
+    one they inherit, so a subclass that overrides ``forward()`` has its values used as written.
+    """
+    return isinstance(policy, A2CPlusPolicy) and type(policy).forward is ActorCriticPolicy.forward
+
+
 class A2CPlus(OnPolicyAlgorithm):
     """
     Advantage Actor Critic with an explicit return estimator, a BatchNorm conv backbone and
@@ -74,7 +95,10 @@ class A2CPlus(OnPolicyAlgorithm):
     LunarLander it scored below them, and on SpaceInvaders the two were within the spread over
     seeds. The tuned LunarLander entry uses GAE with a lambda of almost 1, i.e. close to n-step.
 
-    :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy)
+    :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy), or any
+        subclass of SB3's ``ActorCriticPolicy``. A2CPlus's own policies compute the critic once per
+        rollout; other policies, and subclasses that override ``forward()``, run ``forward()`` at
+        each step as SB3's ``A2C`` does
     :param env: The environment to learn from (if registered in Gym, can be str)
     :param learning_rate: The learning rate, it can be a function of the current progress
         remaining (from 1 to 0), e.g. ``stable_baselines3.common.utils.LinearSchedule(7e-4, 0.0, 1.0)``
@@ -86,9 +110,13 @@ class A2CPlus(OnPolicyAlgorithm):
         of the rollout plus ``gamma^(T-t) V(s_T)``, cut at episode ends, and the advantage is
         target minus ``V(s_t)``; ``"gae"``: GAE(``gae_lambda``) advantages with lambda-returns as
         value targets (``gae_lambda=1`` equals ``"nstep"``)
-    :param gae_lambda: Factor for trade-off of bias vs variance for the ``"gae"`` estimator, in [0, 1]
-    :param ent_coef: Entropy coefficient for the loss calculation
-    :param vf_coef: Value function coefficient for the loss calculation
+    :param gae_lambda: Factor for trade-off of bias vs variance for the ``"gae"`` estimator, in [0, 1].
+        ``None``: 0.95 for ``"gae"``, 1 for ``"nstep"`` (which is GAE(1)); a value other than 1
+        given with ``"nstep"`` has no effect and gets a warning that says so
+    :param ent_coef: Entropy coefficient for the loss calculation. ``None``: 0.01 for ``CnnPolicy``
+        (the A2C paper's Atari value), else 0.0 (SB3's A2C)
+    :param vf_coef: Value function coefficient for the loss calculation. ``None``: 0.25 for
+        ``CnnPolicy`` (the A2C paper's Atari value), else 0.5 (SB3's A2C)
     :param max_grad_norm: The maximum value for the gradient clipping
     :param rms_prop_eps: RMSProp epsilon. It stabilizes square root computation in denominator
         of RMSProp update
@@ -126,19 +154,19 @@ class A2CPlus(OnPolicyAlgorithm):
         "CnnPolicy": CnnPolicy,
         "MultiInputPolicy": MultiInputPolicy,
     }
-    policy: A2CPlusPolicy
+    policy: ActorCriticPolicy
 
     def __init__(
         self,
-        policy: str | type[A2CPlusPolicy],
+        policy: str | type[ActorCriticPolicy],
         env: GymEnv | str,
         learning_rate: float | Schedule = 7e-4,
         n_steps: int = 5,
         gamma: float = 0.99,
         advantage_estimator: str = "nstep",
-        gae_lambda: float = 0.95,
-        ent_coef: float = 0.01,
-        vf_coef: float = 0.25,
+        gae_lambda: float | None = None,
+        ent_coef: float | None = None,
+        vf_coef: float | None = None,
         max_grad_norm: float = 0.5,
         rms_prop_eps: float = 1e-5,
         use_rms_prop: bool = True,
@@ -156,6 +184,15 @@ class A2CPlus(OnPolicyAlgorithm):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
     ):
+        if gae_lambda is None:
+            gae_lambda = 0.95 if advantage_estimator == "gae" else 1.0
+        elif advantage_estimator == "nstep" and _is_fraction(gae_lambda) and gae_lambda != 1.0:
+            warnings.warn(
+                f"gae_lambda={gae_lambda} has no effect with advantage_estimator='nstep' (n-step returns are "
+                "GAE with lambda 1): pass advantage_estimator='gae' to use it",
+                UserWarning,
+                stacklevel=2,
+            )
         super().__init__(
             policy,
             env,
@@ -197,15 +234,21 @@ class A2CPlus(OnPolicyAlgorithm):
         if _init_setup_model:
             self._setup_model()
 
+    def _check_policy_class(self) -> None:
+        # Refused here rather than deep inside learn(), after the environments have started
+        missing = [name for name in POLICY_METHODS if not callable(getattr(self.policy_class, name, None))]
+        if not isinstance(self.policy_class, type) or not issubclass(self.policy_class, ActorCriticPolicy) or missing:
+            name = getattr(self.policy_class, "__name__", repr(self.policy_class))
+            lacks = f"it lacks {', '.join(missing)}" if missing else "it is not a subclass of ActorCriticPolicy"
+            raise TypeError(
+                f"A2CPlus needs an actor-critic policy (a subclass of stable_baselines3's ActorCriticPolicy, which "
+                f"provides {', '.join(POLICY_METHODS)}): {name} cannot be used, {lacks}"
+            )
+
     def _check_hyperparameters(self) -> None:
         if self.advantage_estimator not in ADVANTAGE_ESTIMATORS:
             raise ValueError(f"advantage_estimator must be one of {ADVANTAGE_ESTIMATORS}, got {self.advantage_estimator!r}")
-        # bool is an int subclass: True would pass as 1
-        if (
-            isinstance(self.gae_lambda, bool)
-            or not isinstance(self.gae_lambda, (int, float))
-            or not 0.0 <= self.gae_lambda <= 1.0
-        ):
+        if not _is_fraction(self.gae_lambda):
             raise ValueError(f"gae_lambda must be in [0, 1], got {self.gae_lambda}")
         if not is_integer(self.n_steps) or self.n_steps < 1:
             raise ValueError(f"n_steps must be an integer >= 1, got {self.n_steps!r}")
@@ -213,6 +256,10 @@ class A2CPlus(OnPolicyAlgorithm):
             raise ValueError(f"rollout_batch_norm must be one of {ROLLOUT_BATCH_NORM_MODES}, got {self.rollout_batch_norm!r}")
 
     def _setup_model(self) -> None:
+        self._check_policy_class()
+        defaults = IMAGE_POLICY_COEFS if issubclass(self.policy_class, CnnPolicy) else OTHER_POLICY_COEFS
+        self.ent_coef = defaults["ent_coef"] if self.ent_coef is None else self.ent_coef
+        self.vf_coef = defaults["vf_coef"] if self.vf_coef is None else self.vf_coef
         self._check_hyperparameters()
         super()._setup_model()
         self._check_batch_norm_batches()
@@ -242,10 +289,11 @@ class A2CPlus(OnPolicyAlgorithm):
         """
         Collect experiences using the current policy and fill a ``RolloutBuffer``, then compute
         returns and advantages with ``advantage_estimator``. As in SB3, with these changes:
-        BatchNorm follows ``rollout_batch_norm``, forward passes run in inference mode, the
-        critic's values are computed once for the whole rollout after its last step (each step
-        keeps the critic's input; callbacks see no ``values`` and the buffer's values are NaN
-        until then), the bootstrap values of time-limit truncations are computed in one batch, on a
+        BatchNorm follows ``rollout_batch_norm``, forward passes run in inference mode, with
+        A2CPlus's own policies (:func:`defers_values`) the critic's values are computed once for the
+        whole rollout after its last step (each step keeps the critic's input; callbacks see no
+        ``values`` and the buffer's values are NaN until then; other policies run ``forward()``
+        at each step, as in SB3), the bootstrap values of time-limit truncations are computed in one batch, on a
         ``SubprocVecEnv`` the idle OpenMP threads of torch are released before each step (as
         :class:`~sb3_a2c_plus.envs.AtariVecEnv` does), and on an ``AtariVecEnv`` with several groups of
         games the emulation of one group overlaps the forward pass of the next (see ``_collect_pipelined``).
@@ -280,7 +328,9 @@ class A2CPlus(OnPolicyAlgorithm):
             return False
 
         with th.inference_mode():
-            values = self.policy.values_from_critic_input(th.cat(critic_inputs))
+            values = th.cat(critic_inputs)
+            if defers_values(self.policy):
+                values = self.policy.values_from_critic_input(values)
             # Compute value for the last timestep
             last_values = self.policy.predict_values(obs_as_tensor(self._last_obs, self.device))  # type: ignore[arg-type]
         rollout_buffer.values[:] = values.cpu().numpy().reshape(rollout_buffer.values.shape)
@@ -377,10 +427,16 @@ class A2CPlus(OnPolicyAlgorithm):
         return True
 
     def _act(self, obs: np.ndarray | dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, th.Tensor, th.Tensor]:
-        """Actions as sampled and as sent to the env (clipped or unscaled), critic inputs and log-probabilities."""
+        """
+        Actions as sampled and as sent to the env (clipped or unscaled), what the critic needs
+        (its input where :func:`defers_values`, else the values from ``forward()``) and log-probabilities.
+        """
         _check_finite(obs, self.num_timesteps)
         with th.inference_mode():
-            actions, log_probs, critic_input = self.policy.act_deferring_values(obs_as_tensor(obs, self.device))
+            if defers_values(self.policy):
+                actions, log_probs, critic_input = self.policy.act_deferring_values(obs_as_tensor(obs, self.device))
+            else:
+                actions, critic_input, log_probs = self.policy(obs_as_tensor(obs, self.device))
         actions = actions.cpu().numpy()
         clipped_actions = actions
         if isinstance(self.action_space, spaces.Box):
