@@ -1,3 +1,4 @@
+import contextlib
 import io
 import pathlib
 import pickle
@@ -21,6 +22,7 @@ from sb3_a2c_plus.a2c_plus.policies import A2CPlusPolicy, CnnPolicy, MlpPolicy, 
 from sb3_a2c_plus.common.openmp import release_idle_threads
 from sb3_a2c_plus.common.returns import ADVANTAGE_ESTIMATORS, estimate_returns
 from sb3_a2c_plus.common.save_util import check_model_file
+from sb3_a2c_plus.common.torch_layers import batch_norm_per_group
 from sb3_a2c_plus.common.utils import is_integer
 from sb3_a2c_plus.envs.native_atari import AtariVecEnv
 
@@ -40,14 +42,6 @@ class RolloutBatch(NamedTuple):
     actions: th.Tensor
     advantages: th.Tensor
     returns: th.Tensor
-
-
-def _split_rows(observations: th.Tensor | dict[str, th.Tensor], size: int) -> list[Any]:
-    """Split a batch of observations (or of dict observations) into chunks of ``size`` rows."""
-    if isinstance(observations, dict):
-        chunks = {key: obs.split(size) for key, obs in observations.items()}
-        return [dict(zip(chunks, parts)) for parts in zip(*chunks.values())]
-    return list(observations.split(size))
 
 
 def _check_finite(obs: np.ndarray | dict[str, np.ndarray], num_timesteps: int) -> None:
@@ -559,17 +553,11 @@ class A2CPlus(OnPolicyAlgorithm):
             # Convert discrete action from float to long
             actions = actions.long().flatten()
 
-        if self.rollout_batch_norm == "batch":
-            # Normalise each env step's observations together, as they were during the rollout
-            # (the reference notebook backpropagates through those very forward passes).
-            n_envs = self.rollout_buffer.n_envs
-            step_obs = _split_rows(rollout_data.observations, n_envs)
-            evaluations = [self.policy.evaluate_actions(obs, act) for obs, act in zip(step_obs, actions.split(n_envs))]
-            values, log_prob, entropy = (
-                th.cat(parts) if parts[0] is not None else None
-                for parts in zip(*evaluations)  # type: ignore[misc]
-            )
-        else:
+        # "batch": each env step's observations normalised together, as they were during the rollout (the reference
+        # notebook backpropagates through those very forward passes), in one pass; the rollout has already moved
+        # the running statistics with these batches
+        per_step = self.rollout_batch_norm == "batch"
+        with batch_norm_per_group(self.policy, self.rollout_buffer.n_envs) if per_step else contextlib.nullcontext():
             values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
         values = values.flatten()
 

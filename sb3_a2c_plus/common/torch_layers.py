@@ -1,4 +1,5 @@
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 
 import torch as th
 from gymnasium import spaces
@@ -6,6 +7,7 @@ from stable_baselines3.common.preprocessing import is_image_space
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, MlpExtractor, create_mlp
 from stable_baselines3.common.utils import get_device
 from torch import nn
+from torch.nn import functional as F
 
 
 def conv_output_size(size: int, kernel_size: int, stride: int) -> int:
@@ -173,3 +175,43 @@ class BatchNormMlpExtractor(MlpExtractor):
         self.value_net = nn.Sequential(*hidden_layers(feature_dim, vf_widths, activation_fn, batch_norm=True)).to(device)
         self.latent_dim_pi = pi_widths[-1] if pi_widths else feature_dim
         self.latent_dim_vf = vf_widths[-1] if vf_widths else feature_dim
+
+
+def _normalise_per_group(norm: nn.modules.batchnorm._BatchNorm, group_size: int, x: th.Tensor) -> th.Tensor:
+    # Rows g * group_size ... (g + 1) * group_size - 1 form group g: laid side by side as channels, each
+    # (group, channel) pair gets the statistics of its own group's rows
+    n_groups = x.shape[0] // group_size
+    grouped = x.reshape(n_groups, group_size, *x.shape[1:]).transpose(0, 1).reshape(group_size, -1, *x.shape[2:])
+    weight = norm.weight.repeat(n_groups) if norm.weight is not None else None
+    bias = norm.bias.repeat(n_groups) if norm.bias is not None else None
+    out = F.batch_norm(grouped, None, None, weight, bias, training=True, eps=norm.eps)
+    return out.reshape(group_size, n_groups, *x.shape[1:]).transpose(0, 1).reshape(x.shape)
+
+
+@contextlib.contextmanager
+def batch_norm_per_group(module: nn.Module, group_size: int) -> Iterator[None]:
+    """
+    Inside, every BatchNorm layer of ``module`` in training mode normalises each consecutive group of
+    ``group_size`` rows with that group's own statistics (ghost batch normalisation) in one pass,
+    as if each group went through on its own, and leaves its running statistics as they are.
+
+    :param module: the network whose BatchNorm layers are changed, for the time of the block
+    :param group_size: rows per group; a batch must hold a whole number of groups
+    """
+    norms = [layer for layer in module.modules() if isinstance(layer, nn.modules.batchnorm._BatchNorm)]
+    for norm in norms:
+        plain_forward = norm.forward
+
+        def forward(x: th.Tensor, norm=norm, plain_forward=plain_forward) -> th.Tensor:
+            if not norm.training:
+                return plain_forward(x)
+            if x.shape[0] % group_size:
+                raise ValueError(f"a batch of {x.shape[0]} rows is not a whole number of groups of {group_size}")
+            return _normalise_per_group(norm, group_size, x)
+
+        norm.forward = forward  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        for norm in norms:
+            del norm.forward
