@@ -215,7 +215,12 @@ NOTES = {
         "gone on from 3.7M steps, recovered without its units: its last 100 training games rose from 164-227 "
         "(2.5M-3.7M steps) to 293-373 (4.2M-4.6M), swung between 162 and 431 after that, and stood at 422.9 at "
         "6.5M, while 66.6% of the layer's units never fired at 6.5M (49.2% at 3.7M): dead units do not explain "
-        "its dip by themselves. "
+        "its dip by themselves. The checkpoints of the unfinished runs (the progress table) were lost with the "
+        "machine that held them, so their rows there stay where those runs stopped. `a2c_plus_notebook`: the "
+        "SpaceInvaders notebook's own recipe (shared/seeds/000; the config in benchmarks/learning.py says where "
+        "A2CPlus still differs), one update of which equals the notebook's transcribed loss and gradient "
+        "(tests/test_notebook_recipe.py); it asks whether the stall at 200-300 from 1M to 4M steps is in the "
+        "entry's design choices or shared by the notebook's recipe run through A2CPlus's pipeline. "
         "All run on the native backend (`native_atari: True`) to fit the budget into fewer "
         "hours: the same observations and semantics as SubprocVecEnv, except the few frames the standard wrappers "
         "play unseen after a reset or a lost life (README.md, Native Atari backend). One run of "
@@ -584,6 +589,26 @@ def tuning_section(name: str, command: str, note: str) -> str:
     )
 
 
+def defaults_section() -> str:
+    """``A2CPlus("MlpPolicy", env_id).learn(n)`` against ``A2C`` the same way (benchmarks/defaults.py)."""
+    from benchmarks.defaults import markdown_table
+
+    rows = [
+        row
+        for name in ("defaults", "defaults_screen")
+        if (RESULTS / f"{name}.csv").exists()
+        for row in csv.DictReader(open(RESULTS / f"{name}.csv"))
+    ]
+    if not rows:
+        return "*Not run yet: `python benchmarks/defaults.py`.*"
+    return (
+        "Command: `python benchmarks/defaults.py` ([defaults.csv](benchmarks/defaults.csv)); candidate defaults: "
+        "`--variant NAME --output docs/benchmarks/defaults_screen.csv` (the variants in benchmarks/defaults.py). "
+        "One env, as the quickstart builds it; the evaluation is 20 deterministic episodes of the final model.\n\n"
+        + markdown_table(rows)
+    )
+
+
 def startup_section() -> str:
     """What the zoo hook's .pth adds to every Python start (benchmarks/startup.py)."""
     meta = _meta("startup")
@@ -917,6 +942,8 @@ def main() -> None:
         ("spaceinvaders_10m", "SpaceInvaders, 10M steps"),
     ]:
         sections += learning_section(name, f"### {title}")
+        if name == "cartpole":
+            sections += ["### README's vector quickstart, every argument at its default", defaults_section()]
     sections += [
         "### Tuning A2CPlus on LunarLander-v3",
         tuning_section(

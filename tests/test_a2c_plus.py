@@ -16,6 +16,7 @@ LOGGED_KEYS = {
     "train/entropy_loss",
     "train/explained_variance",
     "train/grad_norm",
+    "train/clipped_share",
     "train/advantage_mean",
     "train/value_mean",
     "train/value_target_mean",
@@ -77,6 +78,14 @@ def test_logs_the_training_diagnostics(tmp_path):
 def test_logged_gradient_norm_is_taken_before_clipping():
     model = A2CPlus("MlpPolicy", "CartPole-v1", n_steps=8, max_grad_norm=1e-6, seed=0).learn(8)
     assert model.logger.name_to_value["train/grad_norm"] > 1e-3
+
+
+@pytest.mark.parametrize("max_grad_norm, share", [(1e-6, 1.0), (1e6, 0.0)])
+def test_logs_the_share_of_clipped_updates(max_grad_norm, share):
+    model = A2CPlus("MlpPolicy", "CartPole-v1", n_steps=8, max_grad_norm=max_grad_norm, seed=0)
+    model.learn(8 * 10, log_interval=1000)  # ten updates, none logged yet
+    assert model.logger.name_to_value["train/clipped_share"] == share
+    assert model.logger.name_to_count["train/clipped_share"] == 10
 
 
 def test_linear_learning_rate_decay_to_zero():

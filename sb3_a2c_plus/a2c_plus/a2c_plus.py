@@ -4,6 +4,7 @@ import pathlib
 import pickle
 import warnings
 import zipfile
+from collections.abc import Iterable
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import numpy as np
@@ -19,9 +20,10 @@ from stable_baselines3.common.vec_env import SubprocVecEnv, VecEnv
 from torch.nn import functional as F
 
 from sb3_a2c_plus.a2c_plus.policies import A2CPlusPolicy, CnnPolicy, MlpPolicy, MultiInputPolicy
+from sb3_a2c_plus.common.faults import PIPE_ERRORS, dead_worker_error, sigterm_as_keyboard_interrupt
 from sb3_a2c_plus.common.openmp import release_idle_threads
 from sb3_a2c_plus.common.returns import ADVANTAGE_ESTIMATORS, estimate_returns
-from sb3_a2c_plus.common.save_util import check_model_file
+from sb3_a2c_plus.common.save_util import check_model_file, save_atomically
 from sb3_a2c_plus.common.torch_layers import batch_norm_per_group
 from sb3_a2c_plus.common.utils import is_integer
 from sb3_a2c_plus.envs.native_atari import AtariVecEnv
@@ -364,7 +366,10 @@ class A2CPlus(OnPolicyAlgorithm):
             actions, clipped_actions, critic_input, log_probs = self._act(self._last_obs)  # type: ignore[arg-type]
             if release_threads:
                 release_idle_threads()
-            new_obs, rewards, dones, infos = env.step(clipped_actions)
+            try:
+                new_obs, rewards, dones, infos = env.step(clipped_actions)
+            except PIPE_ERRORS as error:
+                raise (dead_worker_error(env) or error) from error
             if not self._record_step(env, callback, rollout_buffer, actions, log_probs, new_obs, rewards, dones, infos):
                 return False
             critic_inputs.append(critic_input)
@@ -593,6 +598,8 @@ class A2CPlus(OnPolicyAlgorithm):
         self.logger.record("train/policy_loss", policy_loss.item())
         self.logger.record("train/value_loss", value_loss.item())
         self.logger.record("train/grad_norm", grad_norm.item())
+        # Averaged over the updates since the last log: how often the clip, not the learning rate, set the step
+        self.logger.record_mean("train/clipped_share", float(grad_norm.item() > self.max_grad_norm))
         self.logger.record("train/advantage_mean", rollout_data.advantages.mean().item())
         self.logger.record("train/value_mean", values.mean().item())
         self.logger.record("train/value_target_mean", rollout_data.returns.mean().item())
@@ -608,14 +615,42 @@ class A2CPlus(OnPolicyAlgorithm):
         reset_num_timesteps: bool = True,
         progress_bar: bool = False,
     ) -> SelfA2CPlus:
-        return super().learn(
-            total_timesteps=total_timesteps,
-            callback=callback,
-            log_interval=log_interval,
-            tb_log_name=tb_log_name,
-            reset_num_timesteps=reset_num_timesteps,
-            progress_bar=progress_bar,
-        )
+        """
+        SB3's ``learn``, with two faults made explicit: SIGTERM stops it as Ctrl-C does (``KeyboardInterrupt``,
+        on which RL Zoo saves the model), and a ``SubprocVecEnv`` worker that dies ends it with an
+        :class:`~sb3_a2c_plus.common.faults.EnvWorkerError` naming the env and how it died.
+        """
+        with sigterm_as_keyboard_interrupt():
+            return super().learn(
+                total_timesteps=total_timesteps,
+                callback=callback,
+                log_interval=log_interval,
+                tb_log_name=tb_log_name,
+                reset_num_timesteps=reset_num_timesteps,
+                progress_bar=progress_bar,
+            )
+
+    def save(
+        self,
+        path: str | pathlib.Path | io.BufferedIOBase,
+        exclude: Iterable[str] | None = None,
+        include: Iterable[str] | None = None,
+    ) -> None:
+        """
+        SB3's ``save``, made atomic for a file path (and so for the zoo's checkpoints, ``best_model.zip``
+        and final model): the file at ``path`` is always either the complete previous model or the
+        complete new one (see :func:`~sb3_a2c_plus.common.save_util.save_atomically`). A failed save
+        raises an ``OSError`` that names the path. An open file object is written as SB3 writes it.
+
+        :param path: path to the file where the model should be saved (``.zip`` is added without a suffix),
+            or an open binary file
+        :param exclude: names of parameters that should be excluded in addition to the default ones
+        :param include: names of parameters that might be excluded but should be included anyway
+        """
+        if isinstance(path, (str, pathlib.Path)):
+            save_atomically(path, lambda temporary: super(A2CPlus, self).save(temporary, exclude, include))
+        else:
+            super().save(path, exclude, include)
 
     @classmethod
     def load(  # type: ignore[override]
