@@ -80,12 +80,28 @@ def test_logged_gradient_norm_is_taken_before_clipping():
     assert model.logger.name_to_value["train/grad_norm"] > 1e-3
 
 
+@pytest.mark.parametrize("grad_clip", ["global", "per_parameter"])
 @pytest.mark.parametrize("max_grad_norm, share", [(1e-6, 1.0), (1e6, 0.0)])
-def test_logs_the_share_of_clipped_updates(max_grad_norm, share):
-    model = A2CPlus("MlpPolicy", "CartPole-v1", n_steps=8, max_grad_norm=max_grad_norm, seed=0)
+def test_logs_the_share_of_clipped_updates(max_grad_norm, share, grad_clip):
+    model = A2CPlus("MlpPolicy", "CartPole-v1", n_steps=8, max_grad_norm=max_grad_norm, grad_clip=grad_clip, seed=0)
     model.learn(8 * 10, log_interval=1000)  # ten updates, none logged yet
     assert model.logger.name_to_value["train/clipped_share"] == share
     assert model.logger.name_to_count["train/clipped_share"] == 10
+
+
+@pytest.mark.parametrize("grad_clip", ["global", "per_parameter"])
+def test_grad_clip_bounds_the_whole_gradient_or_each_tensor(grad_clip, tmp_path):
+    model = A2CPlus("MlpPolicy", "CartPole-v1", n_steps=8, max_grad_norm=1e-3, grad_clip=grad_clip, seed=0).learn(8)
+    norms = th.stack([param.grad.norm() for param in model.policy.parameters()])
+    assert model.logger.name_to_value["train/grad_norm"] > 1e-2  # the global norm before clipping, in both modes
+    if grad_clip == "global":
+        assert th.linalg.vector_norm(norms) == pytest.approx(1e-3, rel=1e-3)
+    else:
+        # each tensor at most max_grad_norm long, so together longer than the global clip allows
+        assert norms.max() <= 1e-3 * (1 + 1e-4)
+        assert th.linalg.vector_norm(norms) > 2e-3
+    model.save(tmp_path / "model.zip")
+    assert A2CPlus.load(tmp_path / "model.zip").grad_clip == grad_clip
 
 
 def test_linear_learning_rate_decay_to_zero():

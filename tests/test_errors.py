@@ -13,6 +13,7 @@ from sb3_a2c_plus import A2CPlus
         (dict(n_steps=0), r"n_steps must be an integer >= 1, got 0"),
         (dict(n_steps=True), r"n_steps must be an integer >= 1, got True"),
         (dict(rollout_batch_norm="frozen"), r"rollout_batch_norm must be one of \('running', 'batch'\), got 'frozen'"),
+        (dict(grad_clip="per_layer"), r"grad_clip must be one of \('global', 'per_parameter'\), got 'per_layer'"),
         (dict(policy_kwargs=dict(net_arch=[64, 0])), r"net_arch: every head width must be a positive integer"),
         (dict(policy_kwargs=dict(net_arch=dict(pi=[64], vf=[-8]))), r"net_arch: every head width must be a positive integer"),
         (dict(policy_kwargs=dict(head_layout="tied")), r"head_layout must be one of \('separate', 'shared'\), got 'tied'"),

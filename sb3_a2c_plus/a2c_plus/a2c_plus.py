@@ -31,6 +31,7 @@ from sb3_a2c_plus.envs.native_atari import AtariVecEnv
 SelfA2CPlus = TypeVar("SelfA2CPlus", bound="A2CPlus")
 
 ROLLOUT_BATCH_NORM_MODES = ("running", "batch")
+GRAD_CLIP_MODES = ("global", "per_parameter")
 # Loss coefficients left at None: the A2C paper's Atari values (the zoo's too) for CnnPolicy, where they were
 # measured, and SB3's A2C defaults for every other policy, with which A2CPlus("MlpPolicy", ...) learns as A2C does
 IMAGE_POLICY_COEFS = dict(ent_coef=0.01, vf_coef=0.25)
@@ -84,7 +85,7 @@ class A2CPlus(OnPolicyAlgorithm):
     separate actor and critic heads (see :class:`~sb3_a2c_plus.a2c_plus.policies.CnnPolicy`).
 
     Paper: https://arxiv.org/abs/1602.01783. It accepts every parameter of SB3's ``A2C`` with
-    the same meaning, and adds ``advantage_estimator`` and ``rollout_batch_norm``.
+    the same meaning, and adds ``advantage_estimator``, ``grad_clip`` and ``rollout_batch_norm``.
 
     The default estimator is ``"nstep"``, the reference notebook's targets: they carry no
     lambda to tune. In the ablations of docs/benchmarks.md GAE(0.95) did not beat them: on
@@ -114,6 +115,11 @@ class A2CPlus(OnPolicyAlgorithm):
     :param vf_coef: Value function coefficient for the loss calculation. ``None``: 0.25 for
         ``CnnPolicy`` (the A2C paper's Atari value), else 0.5 (SB3's A2C)
     :param max_grad_norm: The maximum value for the gradient clipping
+    :param grad_clip: What ``max_grad_norm`` bounds. ``"global"`` (SB3): the norm of all the
+        gradients together, scaled down as one vector, so the update keeps its direction;
+        ``"per_parameter"``: each parameter tensor's gradient on its own (TensorFlow's
+        ``clip_by_norm`` per tensor, as the LunarLander notebook, shared/seeds/004), so the
+        update's total norm may reach ``max_grad_norm`` times the square root of the number of tensors
     :param rms_prop_eps: RMSProp epsilon. It stabilizes square root computation in denominator
         of RMSProp update
     :param use_rms_prop: Whether to use RMSprop (default, alpha 0.99) or Adam as optimizer.
@@ -164,6 +170,7 @@ class A2CPlus(OnPolicyAlgorithm):
         ent_coef: float | None = None,
         vf_coef: float | None = None,
         max_grad_norm: float = 0.5,
+        grad_clip: str = "global",
         rms_prop_eps: float = 1e-5,
         use_rms_prop: bool = True,
         use_sde: bool = False,
@@ -221,6 +228,7 @@ class A2CPlus(OnPolicyAlgorithm):
         self.advantage_estimator = advantage_estimator
         self.normalize_advantage = normalize_advantage
         self.rollout_batch_norm = rollout_batch_norm
+        self.grad_clip = grad_clip
 
         # RMSprop as in the original A2C (and SB3's A2C), unless an optimizer is given explicitly
         if use_rms_prop and "optimizer_class" not in self.policy_kwargs:
@@ -250,6 +258,8 @@ class A2CPlus(OnPolicyAlgorithm):
             raise ValueError(f"n_steps must be an integer >= 1, got {self.n_steps!r}")
         if self.rollout_batch_norm not in ROLLOUT_BATCH_NORM_MODES:
             raise ValueError(f"rollout_batch_norm must be one of {ROLLOUT_BATCH_NORM_MODES}, got {self.rollout_batch_norm!r}")
+        if self.grad_clip not in GRAD_CLIP_MODES:
+            raise ValueError(f"grad_clip must be one of {GRAD_CLIP_MODES}, got {self.grad_clip!r}")
 
     def _setup_model(self) -> None:
         self._check_policy_class()
@@ -579,8 +589,7 @@ class A2CPlus(OnPolicyAlgorithm):
 
         self.policy.optimizer.zero_grad()
         loss.backward()
-        # The norm before clipping: the signal of exploding updates
-        grad_norm = th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+        grad_norm, clipped = self._clip_gradients()
         if not (th.isfinite(loss) and th.isfinite(grad_norm)):
             raise NonFiniteLossError(
                 f"A2CPlus update {self._n_updates + 1}: non-finite loss ({loss.item()}) or gradient norm "
@@ -599,12 +608,29 @@ class A2CPlus(OnPolicyAlgorithm):
         self.logger.record("train/value_loss", value_loss.item())
         self.logger.record("train/grad_norm", grad_norm.item())
         # Averaged over the updates since the last log: how often the clip, not the learning rate, set the step
-        self.logger.record_mean("train/clipped_share", float(grad_norm.item() > self.max_grad_norm))
+        self.logger.record_mean("train/clipped_share", float(clipped))
         self.logger.record("train/advantage_mean", rollout_data.advantages.mean().item())
         self.logger.record("train/value_mean", values.mean().item())
         self.logger.record("train/value_target_mean", rollout_data.returns.mean().item())
         if hasattr(self.policy, "log_std"):
             self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
+
+    def _clip_gradients(self) -> tuple[th.Tensor, bool]:
+        """
+        Clip the gradients as ``grad_clip`` says; return the global norm before clipping (the signal
+        of exploding updates, whatever the mode) and whether any gradient was scaled down.
+        """
+        if self.grad_clip == "global":
+            grad_norm = th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+            return grad_norm, bool(grad_norm > self.max_grad_norm)
+        norms = th.stack(
+            [
+                th.nn.utils.clip_grad_norm_(param, self.max_grad_norm)
+                for param in self.policy.parameters()
+                if param.grad is not None
+            ]
+        )
+        return th.linalg.vector_norm(norms), bool((norms > self.max_grad_norm).any())
 
     def learn(
         self: SelfA2CPlus,
