@@ -5,12 +5,10 @@ which bounds what training can reach. Runs alternate (A, B, ..., A, B, ...), eac
 process, for every (n_envs, threads). The runs:
 
     a2c, a2c_plus     SB3's A2C and A2CPlus on SubprocVecEnv (AtariWrapper, 4-frame stack)
-    a2c_plus_native   A2CPlus on the native backend (sb3_a2c_plus.envs.AtariVecEnv, one group of games)
+    a2c_plus_native   A2CPlus on the native backend (sb3_a2c_plus.envs.AtariVecEnv)
     a2c_plus_no_release, a2c_plus_native_no_release   the same two, with torch's idle OpenMP threads left
                       spin-waiting on the cores while the games are emulated (SB3_A2C_PLUS_KEEP_OPENMP_THREADS=1),
                       as A2CPlus ran until it released them before each step
-    a2c_plus_native_pipelined   the same with two groups, each emulated while the other's actions
-                      are computed (native_atari_groups: 2)
     network_only      A2CPlus (the a2c_plus_native settings) on observations that cost nothing to make:
                       the training rate if emulation were free, which bounds every env backend
     env_only          the SubprocVecEnv pipeline alone
@@ -18,12 +16,12 @@ process, for every (n_envs, threads). The runs:
     env_only_raw      ale_py's AtariVectorEnv alone, with AtariVecEnv's settings
 
     python benchmarks/throughput.py --n-envs 8 16 --threads 1 2 --pairs 3 --steps 20000
-    python benchmarks/throughput.py --runs a2c a2c_plus_native a2c_plus_native_pipelined network_only \
-        env_only env_only_native env_only_raw --n-envs 8 16 --threads 2 --output docs/benchmarks/native_atari
+    python benchmarks/throughput.py --runs a2c a2c_plus_native network_only env_only env_only_native \
+        env_only_raw --n-envs 8 16 --threads 2 --output docs/benchmarks/native_atari
     python benchmarks/throughput.py --runs env_only_native env_only_raw --n-envs 8 16 --threads 2 --pairs 7 \
         --steps 100000 --output docs/benchmarks/native_adapter
-    python benchmarks/throughput.py --runs a2c a2c_plus_native a2c_plus_native_pipelined network_only \
-        env_only_native --n-envs 16 --threads 2 --pairs 3 --steps 40000 --output docs/benchmarks/native_atari_gpu
+    python benchmarks/throughput.py --runs a2c a2c_plus_native network_only env_only_native --n-envs 16 \
+        --threads 2 --pairs 3 --steps 40000 --output docs/benchmarks/native_atari_gpu
                       (on a GPU machine with many cores: the models go to the GPU, as the zoo's do)
 
 glibc's malloc returns the large blocks an update frees to the system and page-faults them back in
@@ -32,8 +30,11 @@ process's environment, so prefixing the command with the allocator settings belo
 run, baseline included, with freed memory kept (the command saved with the results names them):
 
     MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 python benchmarks/throughput.py \
-        --runs a2c a2c_plus_native a2c_plus_native_pipelined network_only --n-envs 8 16 --threads 2 \
-        --output docs/benchmarks/native_atari_malloc
+        --runs a2c a2c_plus_native network_only --n-envs 8 16 --threads 2 --output docs/benchmarks/native_atari_malloc
+
+Recorded results also hold a2c_plus_native_pipelined, a run that no longer exists: A2CPlus on the native
+backend with its games in two groups, each emulated while the policy computed the other's actions. It
+never beat one group (docs/benchmarks.md) and was removed; the tables still show its rows.
 """
 
 import argparse
@@ -64,6 +65,15 @@ from benchmarks.common import (  # noqa: E402
 from sb3_a2c_plus.common.openmp import KEEP_THREADS_VARIABLE  # noqa: E402
 
 TRAINING_RUNS = (
+    "a2c",
+    "a2c_plus",
+    "a2c_plus_no_release",
+    "a2c_plus_native",
+    "a2c_plus_native_no_release",
+    "network_only",
+)
+# The training runs of the tables, in their order: recorded results also name a2c_plus_native_pipelined (see above)
+TABLE_TRAINING_RUNS = (
     "a2c",
     "a2c_plus",
     "a2c_plus_no_release",
@@ -185,7 +195,6 @@ def measure(run: str, env_id: str, n_envs: int, threads: int, steps: int, warmup
         hyperparams: dict = {"n_envs": n_envs}
         if run.startswith("a2c_plus_native") or run == "network_only":  # network_only: builds its model quickest
             hyperparams["native_atari"] = True
-            hyperparams["native_atari_groups"] = 2 if run == "a2c_plus_native_pipelined" else 1
         with tempfile.TemporaryDirectory() as log_folder:
             _, model = zoo_experiment(
                 algo, env_id, seed=0, n_timesteps=steps, log_folder=log_folder, hyperparams=hyperparams, vec_env="subproc"
@@ -240,15 +249,15 @@ def _ratio_cell(ratios: list[float]) -> str:
 
 # Paired ratios between two runs other than A2C, where both ran: (column, run, base)
 PAIRED_RATIOS = (
-    ("two groups / one group", "a2c_plus_native_pipelined", "a2c_plus_native"),
+    ("two groups / one group", "a2c_plus_native_pipelined", "a2c_plus_native"),  # recorded results only
     ("OpenMP threads released / left spinning, SubprocVecEnv", "a2c_plus", "a2c_plus_no_release"),
     ("OpenMP threads released / left spinning, native", "a2c_plus_native", "a2c_plus_native_no_release"),
 )
 
 
 def summarize(rows: list[dict]) -> str:
-    runs = [run for run in (*TRAINING_RUNS, *ENV_RUNS) if any(row["run"] == run for row in rows)]
-    ratios = [run for run in runs if run in TRAINING_RUNS and run != "a2c" and "a2c" in runs]
+    runs = [run for run in (*TABLE_TRAINING_RUNS, *ENV_RUNS) if any(row["run"] == run for row in rows)]
+    ratios = [run for run in runs if run in TABLE_TRAINING_RUNS and run != "a2c" and "a2c" in runs]
     header = ["n_envs", "torch threads", *(f"{run} (steps/s)" for run in runs)]
     header += [f"{run} / a2c (median of pairs)" for run in ratios]
     paired = [(column, run, base) for column, run, base in PAIRED_RATIOS if {run, base} <= set(runs)]
@@ -279,7 +288,8 @@ def breakdown(rows: list[dict]) -> str:
         "| n_envs | torch threads | run | env stepping (s) | rollout inference and bookkeeping (s) | update (s) | total (s) |",
         "|---|---|---|---|---|---|---|",
     ]
-    for n_envs, threads, run in sorted({(r["n_envs"], r["threads"], r["run"]) for r in rows if r["run"] in TRAINING_RUNS}):
+    measured = {(r["n_envs"], r["threads"], r["run"]) for r in rows if r["run"] in TABLE_TRAINING_RUNS}
+    for n_envs, threads, run in sorted(measured):
         group = [r for r in rows if (r["n_envs"], r["threads"], r["run"]) == (n_envs, threads, run)]
         mean = {key: statistics.mean(r[key] for r in group) for key in ("env_seconds", "inference_seconds", "update_seconds")}
         total = statistics.mean(r["seconds"] for r in group)

@@ -104,17 +104,6 @@ def test_native_atari_opt_in(tmp_path, algo):
     run(["-m", "rl_zoo3.enjoy", *enjoy], tmp_path)
 
 
-def test_native_atari_groups(tmp_path):
-    args = ["--algo", "a2c_plus", "--env", "SpaceInvadersNoFrameskip-v4", "-n", "200", "--eval-freq", "-1"]
-    hyperparams = ["--hyperparams", "native_atari:True", "native_atari_groups:2", "n_envs:4"]
-    output = run(["-m", "rl_zoo3.train", *args, *hyperparams], tmp_path)
-    assert "Using ale_py's native vectorised Atari environment for 4 games in 2 groups" in output
-    with pytest.raises(AssertionError, match="native_atari_groups needs native_atari: True"):
-        run(["-m", "rl_zoo3.train", *args, "--hyperparams", "native_atari_groups:2"], tmp_path)
-    with pytest.raises(AssertionError, match=r"n_groups must be a whole divisor of n_envs=4, got 3"):
-        run(["-m", "rl_zoo3.train", *args, *hyperparams[:2], "native_atari_groups:3", "n_envs:4"], tmp_path)
-
-
 def test_native_atari_refuses_other_games(tmp_path):
     with pytest.raises(AssertionError, match="native_atari: the native backend is for Atari games, not CartPole-v1"):
         run(["-m", "rl_zoo3.train", *CARTPOLE, "--hyperparams", "native_atari:True", "-n", "100"], tmp_path)

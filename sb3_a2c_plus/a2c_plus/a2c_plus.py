@@ -26,7 +26,6 @@ from sb3_a2c_plus.common.returns import ADVANTAGE_ESTIMATORS, estimate_returns
 from sb3_a2c_plus.common.save_util import check_model_file, save_atomically
 from sb3_a2c_plus.common.torch_layers import batch_norm_per_group
 from sb3_a2c_plus.common.utils import is_integer
-from sb3_a2c_plus.envs.native_atari import AtariVecEnv
 
 SelfA2CPlus = TypeVar("SelfA2CPlus", bound="A2CPlus")
 
@@ -301,8 +300,7 @@ class A2CPlus(OnPolicyAlgorithm):
         ``values`` and the buffer's values are NaN until then; other policies run ``forward()``
         at each step, as in SB3), the bootstrap values of time-limit truncations are computed in one batch, on a
         ``SubprocVecEnv`` the idle OpenMP threads of torch are released before each step (as
-        :class:`~sb3_a2c_plus.envs.AtariVecEnv` does), and on an ``AtariVecEnv`` with several groups of
-        games the emulation of one group overlaps the forward pass of the next (see ``_collect_pipelined``).
+        :class:`~sb3_a2c_plus.envs.AtariVecEnv` does).
 
         :param env: The training environment
         :param callback: Callback that will be called at each step
@@ -321,17 +319,24 @@ class A2CPlus(OnPolicyAlgorithm):
 
         callback.on_rollout_start()
 
-        # Per-sample outputs do not depend on the batch only with BatchNorm's running statistics
-        pipelined = (
-            isinstance(env, AtariVecEnv)
-            and len(env.group_slices) > 1
-            and self.rollout_batch_norm == "running"
-            and not self.use_sde
-        )
-        collect = self._collect_pipelined if pipelined else self._collect_sequential
         critic_inputs: list[th.Tensor] = []
-        if not collect(env, callback, rollout_buffer, n_rollout_steps, critic_inputs):
-            return False
+        # Games stepped in other processes need the cores that torch's idle OpenMP threads would spin on
+        # after each forward pass (AtariVecEnv releases them itself; envs stepped here leave the cores free)
+        release_threads = isinstance(env.unwrapped, SubprocVecEnv)
+        for n_steps in range(n_rollout_steps):
+            if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
+                # Sample a new noise matrix
+                self.policy.reset_noise(env.num_envs)
+            actions, clipped_actions, critic_input, log_probs = self._act(self._last_obs)  # type: ignore[arg-type]
+            if release_threads:
+                release_idle_threads()
+            try:
+                new_obs, rewards, dones, infos = env.step(clipped_actions)
+            except PIPE_ERRORS as error:
+                raise (dead_worker_error(env) or error) from error
+            if not self._record_step(env, callback, rollout_buffer, actions, log_probs, new_obs, rewards, dones, infos):
+                return False
+            critic_inputs.append(critic_input)
 
         with th.inference_mode():
             values = th.cat(critic_inputs)
@@ -356,83 +361,6 @@ class A2CPlus(OnPolicyAlgorithm):
 
         callback.on_rollout_end()
 
-        return True
-
-    def _collect_sequential(
-        self,
-        env: VecEnv,
-        callback: BaseCallback,
-        rollout_buffer: RolloutBuffer,
-        n_rollout_steps: int,
-        critic_inputs: list[th.Tensor],
-    ) -> bool:
-        # Games stepped in other processes need the cores that torch's idle OpenMP threads would spin on
-        # after each forward pass (AtariVecEnv releases them itself; envs stepped here leave the cores free)
-        release_threads = isinstance(env.unwrapped, SubprocVecEnv)
-        for n_steps in range(n_rollout_steps):
-            if self.use_sde and self.sde_sample_freq > 0 and n_steps % self.sde_sample_freq == 0:
-                # Sample a new noise matrix
-                self.policy.reset_noise(env.num_envs)
-            actions, clipped_actions, critic_input, log_probs = self._act(self._last_obs)  # type: ignore[arg-type]
-            if release_threads:
-                release_idle_threads()
-            try:
-                new_obs, rewards, dones, infos = env.step(clipped_actions)
-            except PIPE_ERRORS as error:
-                raise (dead_worker_error(env) or error) from error
-            if not self._record_step(env, callback, rollout_buffer, actions, log_probs, new_obs, rewards, dones, infos):
-                return False
-            critic_inputs.append(critic_input)
-        return True
-
-    def _collect_pipelined(
-        self,
-        env: AtariVecEnv,
-        callback: BaseCallback,
-        rollout_buffer: RolloutBuffer,
-        n_rollout_steps: int,
-        critic_inputs: list[th.Tensor],
-    ) -> bool:
-        """
-        The sequential rollout, reordered: each group of games is sent its actions as soon as they
-        are computed, so the C++ threads emulate one group while the policy runs on the next. Every
-        game still acts on its latest observation with the current policy, and nothing is in flight
-        when the rollout ends, so the data is what the sequential rollout collects (only the
-        random actions are drawn in another order).
-        """
-        n_envs, groups = env.num_envs, env.group_slices
-        actions, log_probs = np.empty(n_envs, dtype=np.int64), th.empty(n_envs)
-        group_critic_inputs: list[th.Tensor] = [th.empty(0)] * len(groups)
-
-        def act(group: int, group_obs: np.ndarray) -> None:
-            indices = groups[group]
-            actions[indices], _, group_critic_inputs[group], log_probs[indices] = self._act(group_obs)
-            env.step_group_async(group, actions[indices])
-
-        for group, indices in enumerate(groups):
-            act(group, self._last_obs[indices])  # type: ignore[index]
-        for n_steps in range(n_rollout_steps):
-            step_actions, step_log_probs = actions.copy(), log_probs.clone()
-            # Groups are consecutive slices of the envs: in this order, the rollout's rows stay step-major
-            step_critic_inputs = list(group_critic_inputs)
-            new_obs = np.empty_like(self._last_obs)
-            rewards, dones = np.empty(n_envs, dtype=np.float32), np.empty(n_envs, dtype=bool)
-            infos: list[dict[str, Any]] = [{} for _ in range(n_envs)]
-            for group, indices in enumerate(groups):
-                new_obs[indices], rewards[indices], dones[indices], infos[indices] = env.step_group_wait(group)
-                if n_steps < n_rollout_steps - 1:
-                    act(group, new_obs[indices])  # emulated while the other groups finish this step
-            if not self._record_step(
-                env, callback, rollout_buffer, step_actions, step_log_probs, new_obs, rewards, dones, infos
-            ):
-                # Wait for the steps under way and continue from them next time: the games and the
-                # last observation agree (their transitions are dropped, as training stops here)
-                if n_steps < n_rollout_steps - 1:
-                    for group, indices in enumerate(groups):
-                        new_obs[indices], _, dones[indices], _ = env.step_group_wait(group)
-                self._last_obs, self._last_episode_starts = new_obs, dones
-                return False
-            critic_inputs.extend(step_critic_inputs)
         return True
 
     def _act(self, obs: np.ndarray | dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, th.Tensor, th.Tensor]:

@@ -64,11 +64,6 @@ class AtariVecEnv(VecEnv):
     :param fire_reset: whether to press FIRE at reset in games that have it
     :param max_episode_frames: frame limit of a game (``None``: the one registered for ``env_id``)
     :param monitor_dir: if given, write ``<i>.monitor.csv`` files there, as ``Monitor`` does
-    :param n_groups: the games are split into this many groups of equal size, each emulated by its
-        own set of threads, so a caller can compute the next actions of one group while the others
-        are emulated (``step_group_async``/``step_group_wait``; A2CPlus does). The overlap is meant
-        for a network that does not share the emulator's cores (a GPU; not measured yet): on 2 CPU
-        cores, where both share them, one group trained faster (docs/benchmarks.md).
     """
 
     def __init__(
@@ -86,12 +81,9 @@ class AtariVecEnv(VecEnv):
         fire_reset: bool = True,
         max_episode_frames: int | None = None,
         monitor_dir: str | None = None,
-        n_groups: int = 1,
     ) -> None:
         if not is_integer(n_envs) or n_envs < 1:
             raise ValueError(f"n_envs must be an integer >= 1, got {n_envs!r}")
-        if not is_integer(n_groups) or n_groups < 1 or n_envs % n_groups:
-            raise ValueError(f"n_groups must be a whole divisor of n_envs={n_envs}, got {n_groups!r}")
         spec = _ale_spec(env_id)
         from ale_py.vector_env import AtariVectorEnv
 
@@ -101,30 +93,25 @@ class AtariVecEnv(VecEnv):
         self.clip_reward = clip_reward
         self.terminal_on_life_loss = terminal_on_life_loss
         self.n_stack = n_stack
-        group_size = n_envs // n_groups
-        self.group_slices = [slice(start, start + group_size) for start in range(0, n_envs, group_size)]
-        self._groups = [
-            AtariVectorEnv(
-                kwargs["game"],
-                group_size,
-                num_threads=n_threads,
-                max_num_frames_per_episode=max_episode_frames or kwargs.get("max_num_frames_per_episode", 108_000),
-                repeat_action_probability=kwargs.get("repeat_action_probability", 0.0),
-                full_action_space=kwargs.get("full_action_space", False),
-                autoreset_mode="NextStep",  # finished games are reset explicitly, once counted
-                img_height=screen_size,
-                img_width=screen_size,
-                stack_num=n_stack,
-                frameskip=frame_skip,
-                noop_max=noop_max,
-                life_loss_info=terminal_on_life_loss,
-                reward_clipping=False,  # the raw score is needed for info["episode"]
-                use_fire_reset=fire_reset,
-            )
-            for _ in range(n_groups)
-        ]
+        self._games = AtariVectorEnv(
+            kwargs["game"],
+            n_envs,
+            num_threads=n_threads,
+            max_num_frames_per_episode=max_episode_frames or kwargs.get("max_num_frames_per_episode", 108_000),
+            repeat_action_probability=kwargs.get("repeat_action_probability", 0.0),
+            full_action_space=kwargs.get("full_action_space", False),
+            autoreset_mode="NextStep",  # finished games are reset explicitly, once counted
+            img_height=screen_size,
+            img_width=screen_size,
+            stack_num=n_stack,
+            frameskip=frame_skip,
+            noop_max=noop_max,
+            life_loss_info=terminal_on_life_loss,
+            reward_clipping=False,  # the raw score is needed for info["episode"]
+            use_fire_reset=fire_reset,
+        )
         observation_space = spaces.Box(0, 255, (n_stack, screen_size, screen_size), dtype=np.uint8)
-        super().__init__(n_envs, observation_space, self._groups[0].single_action_space)
+        super().__init__(n_envs, observation_space, self._games.single_action_space)
         self._lives = np.zeros(n_envs, dtype=np.int64)
         self._scores = np.zeros(n_envs, dtype=np.float64)
         # Frames of the current training episode in each stack: older ones are zeroed, as
@@ -143,94 +130,71 @@ class AtariVecEnv(VecEnv):
         if any(seed is not None for seed in self._seeds):
             # ale_py takes C ints; RL Zoo draws seeds up to 2**32 - 1
             seeds = np.array([-1 if seed is None else seed % 2**31 for seed in self._seeds], dtype=np.int64)
-        results = [
-            group.reset(seed=None if seeds is None else seeds[indices])
-            for group, indices in zip(self._groups, self.group_slices)
-        ]
+        obs, info = self._games.reset(seed=seeds)
         self._reset_seeds()
-        self._lives[:] = np.concatenate([info["lives"] for _, info in results])
+        self._lives[:] = info["lives"]
         self._scores[:] = 0.0
         self._stack_depth[:] = 1
         self.reset_infos = [{"lives": int(lives)} for lives in self._lives]
-        return np.concatenate([obs for obs, _ in results])
+        return obs
 
     def step_async(self, actions: np.ndarray) -> None:
         actions = np.asarray(actions).reshape(self.num_envs)
         # After a forward pass torch's idle OpenMP threads spin-wait on the cores the emulator needs.
-        # The per-group steps keep them: there the forward passes of other groups overlap emulation.
         release_idle_threads()
-        for group, indices in enumerate(self.group_slices):
-            self.step_group_async(group, actions[indices])
+        self._games.send(np.asarray(actions, dtype=np.int64))
 
     def step_wait(self) -> VecEnvStepReturn:
-        if len(self._groups) == 1:
-            return self.step_group_wait(0)
-        results = [self.step_group_wait(group) for group in range(len(self._groups))]
-        obs, rewards, dones = (np.concatenate([result[part] for result in results]) for part in range(3))
-        return obs, rewards, dones, [info for result in results for info in result[3]]
-
-    def step_group_async(self, group: int, actions: np.ndarray) -> None:
-        """Start emulating one step of the games of ``group`` (``self.group_slices[group]``)."""
-        self._groups[group].send(np.asarray(actions, dtype=np.int64))
-
-    def step_group_wait(self, group: int) -> VecEnvStepReturn:
-        """Wait for the step of ``group`` started by ``step_group_async``; returns its games' results."""
-        obs, rewards, terminated, truncated, info = self._groups[group].recv()
-        indices = self.group_slices[group]
+        obs, rewards, terminated, truncated, info = self._games.recv()
         lives = info["lives"]
         dones = terminated | truncated
-        scores = self._scores[indices]  # views: the updates below are the adapter's state
-        stack_depth = self._stack_depth[indices]
-        scores += rewards
+        self._scores += rewards
         infos: list[dict[str, Any]] = [{"lives": game_lives} for game_lives in lives.tolist()]
 
         # Most steps end nothing and find every stack full: they skip the masking and bookkeeping.
-        partial_stacks = stack_depth < self.n_stack
+        partial_stacks = self._stack_depth < self.n_stack
         if partial_stacks.any():
-            stack_depth[partial_stacks] += 1
-            self._mask_older_frames(obs, stack_depth, partial_stacks.nonzero()[0])
+            self._stack_depth[partial_stacks] += 1
+            self._mask_older_frames(obs, partial_stacks.nonzero()[0])
         if dones.any():
             # ale_py flags a lost life (with lives left) as terminated; everything else ends the game.
-            life_lost = terminated & (lives < self._lives[indices]) & (lives > 0)
+            life_lost = terminated & (lives < self._lives) & (lives > 0)
             game_over = (terminated & ~life_lost) | truncated
             for index in dones.nonzero()[0]:
                 infos[index]["terminal_observation"] = obs[index].copy()
                 infos[index]["TimeLimit.truncated"] = bool(truncated[index] and not terminated[index])
             if game_over.any():
-                self._record_episodes(group, game_over.nonzero()[0], scores, info["episode_frame_number"], infos)
-                reset_obs, reset_info = self._groups[group].reset(options={"reset_mask": game_over})
+                self._record_episodes(game_over.nonzero()[0], info["episode_frame_number"], infos)
+                reset_obs, reset_info = self._games.reset(options={"reset_mask": game_over})
                 obs[game_over] = reset_obs[game_over]
                 lives = np.where(game_over, reset_info["lives"], lives)
-                scores[game_over] = 0.0
-            stack_depth[dones] = 1
-            self._mask_older_frames(obs, stack_depth, dones.nonzero()[0])
-        self._lives[indices] = lives
+                self._scores[game_over] = 0.0
+            self._stack_depth[dones] = 1
+            self._mask_older_frames(obs, dones.nonzero()[0])
+        self._lives[:] = lives
 
         rewards = np.sign(rewards) if self.clip_reward else rewards
         return obs, rewards.astype(np.float32), dones, infos
 
-    def _record_episodes(
-        self, group: int, games: np.ndarray, scores: np.ndarray, frames: np.ndarray, infos: list[dict[str, Any]]
-    ) -> None:
-        """``info["episode"]`` (and the monitor rows) of the games of ``group`` that just ended."""
+    def _record_episodes(self, games: np.ndarray, frames: np.ndarray, infos: list[dict[str, Any]]) -> None:
+        """``info["episode"]`` (and the monitor rows) of the games that just ended."""
         for index in games:
-            episode = {"r": float(scores[index]), "l": int(frames[index]), "t": round(time.time() - self._start_time, 6)}
+            episode = {"r": float(self._scores[index]), "l": int(frames[index]), "t": round(time.time() - self._start_time, 6)}
             infos[index]["episode"] = episode
             if self._writers is not None:
-                self._writers[self.group_slices[group].start + index].write_row(episode)
+                self._writers[index].write_row(episode)
 
-    def _mask_older_frames(self, obs: np.ndarray, stack_depth: np.ndarray, indices: np.ndarray) -> None:
+    def _mask_older_frames(self, obs: np.ndarray, indices: np.ndarray) -> None:
         for index in indices:
-            obs[index, : self.n_stack - stack_depth[index]] = 0
+            obs[index, : self.n_stack - self._stack_depth[index]] = 0
 
     def close(self) -> None:
         """Stop the emulator threads and close the monitor files."""
-        if not self._groups:
+        if self._games is None:
             return
-        for group in self._groups:
-            group.close()
-        # ale_py's threads stop when its C++ vectorisers are destroyed, not on close()
-        self._groups = []
+        self._games.close()
+        # ale_py's threads stop when its C++ vectoriser is destroyed, not on close()
+        self._games = None  # type: ignore[assignment]
         if self._writers is not None:
             for writer in self._writers:
                 writer.close()

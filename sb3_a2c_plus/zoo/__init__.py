@@ -11,7 +11,6 @@ from pathlib import Path
 ALGO_NAME = "a2c_plus"
 HYPERPARAMS_FILE = Path(__file__).resolve().parent.parent / "hyperparams" / f"{ALGO_NAME}.yml"
 NATIVE_ATARI_KEY = "native_atari"
-NATIVE_ATARI_GROUPS_KEY = "native_atari_groups"
 
 
 def register_algorithm() -> None:
@@ -39,8 +38,7 @@ def register_experiment_manager() -> None:
     shipped with this package unless ``-conf`` is given, and tune on a database with Optuna
     heartbeats (see :mod:`sb3_a2c_plus.zoo.storage`). For every algorithm: the hyperparameter
     ``native_atari: true`` (``--hyperparams native_atari:True``) trains on ale_py's C++ vectorised
-    Atari environment (:class:`~sb3_a2c_plus.envs.AtariVecEnv`) instead of ``AtariWrapper`` on ``--vec-env``,
-    its games split into ``native_atari_groups`` groups (unset: ``AtariVecEnv``'s default ``n_groups``).
+    Atari environment (:class:`~sb3_a2c_plus.envs.AtariVecEnv`) instead of ``AtariWrapper`` on ``--vec-env``.
     """
     from rl_zoo3.exp_manager import ExperimentManager
 
@@ -74,14 +72,7 @@ def register_experiment_manager() -> None:
             raise ValueError(f"{NATIVE_ATARI_KEY} must be True or False, got {native_atari!r}")
         if native_atari and not self._is_atari:
             raise ValueError(f"{NATIVE_ATARI_KEY}: the native backend is for Atari games, not {self.env_name.gym_id}")
-        native_atari_groups = hyperparams.pop(NATIVE_ATARI_GROUPS_KEY, None)
-        if native_atari_groups is not None:
-            if not native_atari:
-                raise ValueError(f"{NATIVE_ATARI_GROUPS_KEY} needs {NATIVE_ATARI_KEY}: True")
-            if isinstance(native_atari_groups, bool) or not isinstance(native_atari_groups, int) or native_atari_groups < 1:
-                raise ValueError(f"{NATIVE_ATARI_GROUPS_KEY} must be an integer >= 1, got {native_atari_groups!r}")
         self.native_atari = native_atari
-        self.native_atari_groups = native_atari_groups
         return original_preprocess(self, hyperparams)
 
     @functools.wraps(original_create_envs)
@@ -91,18 +82,9 @@ def register_experiment_manager() -> None:
             return original_create_envs(self, n_envs, eval_env=eval_env, no_log=no_log)
         from sb3_a2c_plus.envs import AtariVecEnv
 
-        # Unset groups keep AtariVecEnv's own default.
-        groups = {} if self.native_atari_groups is None else {"n_groups": self.native_atari_groups}
-        env = AtariVecEnv(
-            self.env_name.gym_id,
-            n_envs,
-            seed=self.seed,
-            monitor_dir=None if no_log else self.save_path,
-            **groups,
-        )
+        env = AtariVecEnv(self.env_name.gym_id, n_envs, seed=self.seed, monitor_dir=None if no_log else self.save_path)
         if self.verbose > 0:
-            split = f" in {len(env.group_slices)} groups" if len(env.group_slices) > 1 else ""
-            print(f"Using ale_py's native vectorised Atari environment for {n_envs} games{split}")
+            print(f"Using ale_py's native vectorised Atari environment for {n_envs} games")
         return env
 
     __init__._sb3_a2c_plus = True  # type: ignore[attr-defined]
