@@ -1,8 +1,9 @@
 """
 Does BatchNorm make A2CPlus's gradient step differentiate another policy than the one that acted?
 With ``rollout_batch_norm="running"`` the rollouts normalise with BatchNorm's running statistics and
-the gradient step with the statistics of its own batch. This trains the zoo's ``atari`` entry on the
-native backend and, every ``--every`` updates, measures on that update's rollout:
+the gradient step with the statistics of its own batch. This trains the zoo's former ``atari`` entry
+(``SHARED_HEADS_ATARI`` in benchmarks/learning.py, which uses them; the entry now normalises each rollout
+step's batch) on the native backend and, every ``--every`` updates, measures on that update's rollout:
 
 - ``kl_rollout_to_step``: the mean KL divergence from the policy that collected it (running statistics)
   to the policy the gradient step differentiates (batch statistics): the mismatch;
@@ -47,6 +48,7 @@ from benchmarks.common import (  # noqa: E402
     write_text_atomically,
     zoo_experiment,
 )
+from benchmarks.learning import SHARED_HEADS_ATARI  # noqa: E402
 
 FIELDS = ["timesteps", "kl_rollout_to_step", "kl_step", "policy_entropy", "surrogate_gain"]
 
@@ -136,7 +138,7 @@ def main() -> None:
     args = parser.parse_args()
     th.set_num_threads(2)
 
-    hyperparams = {"native_atari": True} | ({"n_envs": args.n_envs} if args.n_envs else {})
+    hyperparams = SHARED_HEADS_ATARI | {"native_atari": True} | ({"n_envs": args.n_envs} if args.n_envs else {})
     probe = MismatchProbe(args.every, max_steps=args.n_timesteps)
     with tempfile.TemporaryDirectory() as log_folder:
         _, model = zoo_experiment(

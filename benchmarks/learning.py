@@ -298,15 +298,19 @@ FRESH_SEEDS = {
 }
 
 
-def _entry_policy_kwargs_replaced(entry: str, old: str, new: str) -> str:
+def _replaced(policy_kwargs: str, old: str, new: str) -> str:
     """
-    The ``policy_kwargs`` of an entry of ``hyperparams/a2c_plus.yml`` with ``old`` replaced by ``new``.
-    Raises if the entry no longer contains ``old``: a silent no-op would rerun the entry under another name.
+    ``policy_kwargs`` with ``old`` replaced by ``new``. Raises if they do not contain ``old``: a silent
+    no-op would rerun the same settings under another name.
     """
-    policy_kwargs = A2C_PLUS_ENTRIES[entry]["policy_kwargs"]
     if old not in policy_kwargs:
-        raise ValueError(f"policy_kwargs of the {entry!r} entry no longer contain {old!r}: {policy_kwargs!r}")
+        raise ValueError(f"policy_kwargs no longer contain {old!r}: {policy_kwargs!r}")
     return policy_kwargs.replace(old, new)
+
+
+def _entry_policy_kwargs_replaced(entry: str, old: str, new: str) -> str:
+    """The ``policy_kwargs`` of an entry of ``hyperparams/a2c_plus.yml`` with ``old`` replaced by ``new``."""
+    return _replaced(A2C_PLUS_ENTRIES[entry]["policy_kwargs"], old, new)
 
 
 # The entry (trial 13 with entropy coefficient 1e-4) with one setting changed. 16 envs (half the updates)
@@ -357,36 +361,60 @@ ADAM_VARIANTS = {
 }
 
 
+def _added(policy_kwargs: str, change: str) -> str:
+    """
+    ``policy_kwargs`` with one change added. A config's ``policy_kwargs`` replaces the entry's whole
+    string, so an ablation restates the rest of it.
+    """
+    return f"{policy_kwargs.removesuffix(')')}, {change})"
+
+
 def _entry_policy_kwargs(entry: str, change: str) -> str:
-    """
-    The ``policy_kwargs`` of an entry of ``hyperparams/a2c_plus.yml`` with one change added. A config's
-    ``policy_kwargs`` replaces the entry's whole string, so an ablation restates the rest of it.
-    """
-    return f"{A2C_PLUS_ENTRIES[entry]['policy_kwargs'].removesuffix(')')}, {change})"
+    """The ``policy_kwargs`` of an entry of ``hyperparams/a2c_plus.yml`` with one change added."""
+    return _added(A2C_PLUS_ENTRIES[entry]["policy_kwargs"], change)
 
 
-# The `atari` entry before it took shared heads: the Atari ablations ran against it as `a2c_plus`, and keep it
-# as their baseline so that each of their rows names what it ran
-SEPARATE_HEADS_ENTRY = _entry_policy_kwargs_replaced("atari", ", head_layout='shared'", "")
+# The `atari` entry until the notebook's recipe replaced it: every Atari config of A2CPlus below but
+# a2c_plus_notebook ran on it. Pinned here, every key the entry sets now restated, so that each config keeps
+# naming what its rows ran
+SHARED_HEADS_ATARI = dict(
+    n_envs=16,
+    n_steps=5,
+    learning_rate="lin_7e-4",
+    ent_coef=0.01,
+    vf_coef=0.25,
+    max_grad_norm=0.5,
+    rollout_batch_norm="running",
+    policy_kwargs="dict(optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(eps=1e-5), head_layout='shared')",
+)
+
+
+def _shared_heads_atari(**changes: Any) -> Config:
+    """A2CPlus on the former `atari` entry, with ``changes``."""
+    return Config("a2c_plus", {**SHARED_HEADS_ATARI, **changes})
+
+
+# The entry before it took shared heads: the Atari ablations ran against it as `a2c_plus`, and keep it as
+# their baseline so that each of their rows names what it ran
+SEPARATE_HEADS_ENTRY = _replaced(SHARED_HEADS_ATARI["policy_kwargs"], ", head_layout='shared'", "")
 ATARI_ABLATIONS = {
-    "a2c_plus": Config("a2c_plus", {"policy_kwargs": SEPARATE_HEADS_ENTRY}),
-    "no_batch_norm": Config(
-        "a2c_plus",
-        {
-            "policy_kwargs": _entry_policy_kwargs_replaced(
-                "atari", "head_layout='shared'", "features_extractor_kwargs=dict(batch_norm=False)"
-            )
-        },
+    "a2c_plus": _shared_heads_atari(policy_kwargs=SEPARATE_HEADS_ENTRY),
+    "no_batch_norm": _shared_heads_atari(
+        policy_kwargs=_replaced(
+            SHARED_HEADS_ATARI["policy_kwargs"], "head_layout='shared'", "features_extractor_kwargs=dict(batch_norm=False)"
+        )
     ),
-    "batch_norm_batch_stats": Config("a2c_plus", {"rollout_batch_norm": "batch", "policy_kwargs": SEPARATE_HEADS_ENTRY}),
-    "shared_heads": Config("a2c_plus"),  # the entry since
-    "gae_0.95": Config("a2c_plus", {"advantage_estimator": "gae", "gae_lambda": 0.95, "policy_kwargs": SEPARATE_HEADS_ENTRY}),
-    "torch_rmsprop": Config("a2c_plus", {"policy_kwargs": "dict()"}),
+    "batch_norm_batch_stats": _shared_heads_atari(rollout_batch_norm="batch", policy_kwargs=SEPARATE_HEADS_ENTRY),
+    "shared_heads": _shared_heads_atari(),  # the entry from then until the notebook's recipe
+    "gae_0.95": _shared_heads_atari(advantage_estimator="gae", gae_lambda=0.95, policy_kwargs=SEPARATE_HEADS_ENTRY),
+    "torch_rmsprop": _shared_heads_atari(policy_kwargs="dict()"),
 }
+HEAD_BATCH_NORM = _shared_heads_atari(policy_kwargs=_added(SHARED_HEADS_ATARI["policy_kwargs"], "head_batch_norm=True"))
 
 # A2CPlus and SB3's A2C, each with its RL Zoo settings
 CONTENDERS = {"a2c_plus": Config("a2c_plus"), "a2c": Config("a2c")}
-# On Atari, `a2c_plus` keeps the entry its rows ran with (separate heads); the entry itself is `a2c_plus_shared_heads`
+# On Atari, `a2c_plus` keeps the entry its rows ran with (separate heads); `a2c_plus_shared_heads` is the entry after
+# it, and the `atari` entry now is the notebook's recipe, `a2c_plus_notebook`
 ATARI_CONTENDERS = {"a2c_plus": ATARI_ABLATIONS["a2c_plus"], "a2c": Config("a2c")}
 
 EXPERIMENTS = {
@@ -429,7 +457,7 @@ EXPERIMENTS = {
             **ATARI_CONTENDERS,
             # The candidate default from the short Atari ablation (above the default at both seeds)
             "a2c_plus_batch_stats": ATARI_ABLATIONS["batch_norm_batch_stats"],
-            "a2c_plus_shared_heads": Config("a2c_plus"),
+            "a2c_plus_shared_heads": ATARI_ABLATIONS["shared_heads"],
         },
     ),
     "breakout": _atari("BreakoutNoFrameskip-v4", 500_000, (0, 1, 2), ATARI_CONTENDERS),
@@ -445,12 +473,10 @@ EXPERIMENTS = {
         # a2c_plus (separate heads) stalled at 200-300 for most of its run; the entry has shared heads since
         {
             **ATARI_CONTENDERS,
-            "a2c_plus_shared_heads": Config("a2c_plus"),
+            "a2c_plus_shared_heads": ATARI_ABLATIONS["shared_heads"],
             # The entry's own run lost most of its shared hidden layer's units between 1M and 3.7M steps (benchmarks/
             # heads.py): a BatchNorm before that layer's ReLU centres each unit over the batch, so none can fall silent
-            "a2c_plus_head_batch_norm": Config(
-                "a2c_plus", {"policy_kwargs": _entry_policy_kwargs("atari", "head_batch_norm=True")}
-            ),
+            "a2c_plus_head_batch_norm": HEAD_BATCH_NORM,
             # The notebook's own recipe: does it leave the 200-300 band the A2CPlus runs above sat in from 1M to 4M?
             "a2c_plus_notebook": NOTEBOOK_SPACE_INVADERS,
         },
@@ -480,12 +506,12 @@ EXPERIMENTS = {
             **{name: ATARI_ABLATIONS[name] for name in ("a2c_plus", "torch_rmsprop", "shared_heads")},
             # With torch's RMSprop nine tenths of the heads' ReLU units stopped firing by 1M steps (benchmarks/heads.py);
             # a leaky ReLU unit keeps passing gradient
-            "torch_rmsprop_leaky_relu": Config("a2c_plus", {"policy_kwargs": "dict(activation_fn=nn.LeakyReLU)"}),
+            "torch_rmsprop_leaky_relu": _shared_heads_atari(policy_kwargs="dict(activation_fn=nn.LeakyReLU)"),
             # SB3's A2C at the same budget and backend: how the entry (shared_heads) compares at 1M steps
             "a2c": Config("a2c"),
             # The entry with a BatchNorm before its shared layer's ReLU: the 10M run's lead (spaceinvaders_10m)
             # over the entry, tested at more seeds
-            "head_batch_norm": Config("a2c_plus", {"policy_kwargs": _entry_policy_kwargs("atari", "head_batch_norm=True")}),
+            "head_batch_norm": HEAD_BATCH_NORM,
         },
         vec_env="native",
     ),

@@ -12,7 +12,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from torch import nn
 from torch.nn import functional as F
 
-from benchmarks.learning import NOTEBOOK_SPACE_INVADERS
+from benchmarks.learning import A2C_PLUS_ENTRIES, NOTEBOOK_SPACE_INVADERS
 from sb3_a2c_plus import A2CPlus
 
 N_ACTIONS = 6
@@ -137,6 +137,12 @@ def _notebook_copy(policy) -> tuple[AgentNetwork, list[tuple[str, nn.Parameter, 
                 theirs.bias.copy_(ours.bias)
                 pairs += [(f"{name}.bias", ours.bias, theirs.bias)]
     return network, pairs
+
+
+def test_the_zoos_atari_entry_is_the_recipe_checked_here():
+    # What `python -m rl_zoo3.train --algo a2c_plus` runs on Atari is what this file checks against the notebook
+    entry = A2C_PLUS_ENTRIES["atari"]
+    assert {key: entry[key] for key in NOTEBOOK_SPACE_INVADERS.hyperparams} == NOTEBOOK_SPACE_INVADERS.hyperparams
 
 
 @pytest.fixture
