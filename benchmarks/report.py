@@ -167,7 +167,8 @@ CONTENDERS_NOTE = "`a2c`: SB3's A2C with the zoo's `a2c.yml`; `a2c_plus`: A2CPlu
 ATARI_CONTENDERS_NOTE = (
     "`a2c`: SB3's A2C with the zoo's `a2c.yml`; `a2c_plus`: A2CPlus with the `atari` entry of "
     "`hyperparams/a2c_plus.yml` as these rows ran, with separate actor and critic heads (`learning.py` keeps it "
-    "as `ATARI_CONTENDERS`); the entry has shared their hidden layer since the 1M-step ablation (section 3)"
+    "as `ATARI_CONTENDERS`); the entry shared their hidden layer from the 1M-step ablation (section 3) until it "
+    "took the SpaceInvaders notebook's recipe (`a2c_plus_notebook` of the 10M table)"
 )
 
 # What the configs of an experiment are, where the table alone does not say it
@@ -195,8 +196,8 @@ NOTES = {
         "of `a2c_plus` and `a2c` in later sessions. Over seeds 0-4 `a2c_plus_batch_stats` has the best mean "
         "and median, ahead of `a2c_plus` at three seeds of five, but by less than one standard deviation over "
         "seeds, and it trained about a third slower (its rollouts run BatchNorm in training mode, and its update "
-        "splits the batch by env step), so the `atari` entry keeps the running statistics. "
-        "`a2c_plus_shared_heads`: the `atari` entry as it is now, shared heads, run in later sessions on the "
+        "splits the batch by env step), so the `atari` entry kept the running statistics then. "
+        "`a2c_plus_shared_heads`: the `atari` entry that followed, shared heads, run in later sessions on the "
         "same seeds (seeds 5-8 once A2CPlus released torch's OpenMP threads before each step, which changes their "
         "speed, not their results). Seed by seed it ends above `a2c_plus` at three of the nine, its mean a few "
         "points lower and well within the spread over seeds, with a smaller spread of its own: at this budget the "
@@ -213,7 +214,7 @@ NOTES = {
         "still below random play (1.7) and say nothing yet about which learns Breakout better."
     ),
     "spaceinvaders_10m": (
-        f"{ATARI_CONTENDERS_NOTE}; `a2c_plus_shared_heads`: the `atari` entry as it is now, shared heads, started in "
+        f"{ATARI_CONTENDERS_NOTE}; `a2c_plus_shared_heads`: the `atari` entry that followed, shared heads, started in "
         "a later session; `a2c_plus_head_batch_norm`: the entry with a BatchNorm before its shared hidden layer's "
         "ReLU (`head_batch_norm=True`), started once the entry's run had lost most of that layer's units (the "
         "hidden-units table below: at 3.7M steps 2.5% of them fire in a typical state, against 43-45% for SB3's A2C "
@@ -230,10 +231,17 @@ NOTES = {
         "SpaceInvaders notebook's own recipe (shared/seeds/000; the config in benchmarks/learning.py says where "
         "A2CPlus still differs), one update of which equals the notebook's transcribed loss and gradient "
         "(tests/test_notebook_recipe.py); it asks whether the stall at 200-300 from 1M to 4M steps is in the "
-        "entry's design choices or shared by the notebook's recipe run through A2CPlus's pipeline. "
+        "entry's design choices or shared by the notebook's recipe run through A2CPlus's pipeline. It is in the "
+        "design choices: at seed 0 the recipe's last 100 training games averaged 421.8 at 3.0M steps and 488-511 "
+        "from 3.7M to 3.9M (the progress table), where the shared-heads entry stood at 164-240 from 2.4M to 4.1M "
+        "and separate heads at 161-286 from 0.5M to 7M, on the same pipeline and backend. Its checkpoint at 3.9M "
+        "was lost with its machine; the `atari` entry has been this recipe since, and its seed 1 started again "
+        "from zero. Which of the recipe's differences from the former entry (8 envs and 10-step rollouts, torch's "
+        "RMSprop, batch statistics in the rollout, 3x3 kernels, separate heads at PyTorch's init) matters is not "
+        "screened yet. "
         "All run on the native backend (`native_atari: True`) to fit the budget into fewer "
         "hours: the same observations and semantics as SubprocVecEnv, except the few frames the standard wrappers "
-        "play unseen after a reset or a lost life (README.md, Native Atari backend). One run of "
+        "play unseen after a reset or a lost life (docs/experiments.md, Native Atari backend). One run of "
         "10M steps takes longer than a session on this machine, so it saves a checkpoint every 100,000 steps "
         "and the same command goes on from the last one; each part logs to its own folder (the CSV's "
         "`log_dir` lists them), and the games in play when a part stopped are not counted."
@@ -328,7 +336,7 @@ NOTES = {
         "average, against a spread of the separate heads' scores over seeds of 7.7), and trained at 683-737 "
         "steps/s against 625-639 for the separate heads' runs that had the machine to themselves (seed 0 of "
         "`a2c_plus` shared it for part of its run). Three seeds do not make the lead certain, but shared "
-        "heads measured best on score and on speed, so the `atari` entry now shares the hidden layer; "
+        "heads measured best on score and on speed, so the `atari` entry shared the hidden layer from then on; "
         "`CnnPolicy` keeps separate heads as its default, as the design has them. `head_batch_norm`: the entry with "
         "a BatchNorm before its shared layer's ReLU (`head_batch_norm=True`), run in a later session to test the lead "
         "of the 10M runs (the hidden-units table of SpaceInvaders at 10M steps, section 2: the entry's run lost most "
@@ -489,7 +497,8 @@ def batch_norm_section() -> list[str]:
         if first:
             where = f"{meta['n_timesteps']:,} steps from a checkpoint at {first:,} of a {meta['budget']:,}-step run (`--load`)"
         lines = [
-            f"`{meta['command']}`: the `atari` entry on {meta['env']} (native backend, {meta['n_envs']} games, seed "
+            f"`{meta['command']}`: the former `atari` entry (`SHARED_HEADS_ATARI`) on {meta['env']} (native backend, "
+            f"{meta['n_envs']} games, seed "
             f"{meta['seed']}, `rollout_batch_norm='{meta['rollout_batch_norm']}'`), {where}, probed every "
             f"{meta['every']} updates; machine: {_machine(meta)}. Raw rows: [{name}.csv](benchmarks/{name}.csv).",
             "",
@@ -649,8 +658,8 @@ ABOVE_A2C_TARGETS = [
 ]
 # The A2CPlus configs of the 10M experiment, each judged against the >= 1000 target too
 TEN_MILLION_CONFIGS = tuple(config for name, config in ABOVE_A2C_TARGETS if name == "spaceinvaders_10m")
-ENTRY_NAME = "A2CPlus (shared heads, the `atari` entry)"
-HEAD_BATCH_NORM_NAME = "A2CPlus (the `atari` entry with `head_batch_norm=True`)"
+ENTRY_NAME = "A2CPlus (shared heads, the former `atari` entry)"
+HEAD_BATCH_NORM_NAME = "A2CPlus (the former `atari` entry with `head_batch_norm=True`)"
 # The 10M experiment and the 1M ablation name the same settings differently
 A2C_PLUS_NAMES = {
     "a2c_plus": "A2CPlus (separate heads)",
@@ -861,7 +870,7 @@ def main() -> None:
             "throughput",
             "SB3 A2C and A2CPlus on SubprocVecEnv (SpaceInvaders)",
             "python benchmarks/throughput.py --n-envs 8 16 --threads 1 2 --pairs 3 --steps 20000",
-            "Run with the `atari` entry's shared heads (`head_layout='shared'`): after the BatchNorm backbone "
+            "Run with the former `atari` entry's shared heads (`head_layout='shared'`): after the BatchNorm backbone "
             "A2CPlus has one 3136x512 hidden layer, as SB3's CnnPolicy, where it had one for the actor and one for "
             "the critic; `env_only` was left out of this run (its rates: the native backend's table below). The "
             "previous run of this command, with separate heads (the file at commit a3dd63f, on a machine running "
@@ -912,7 +921,7 @@ def main() -> None:
             "algorithms alike. By default it hands the large blocks an update frees back to the system and "
             "page-faults them in again on the next update, more or less often from one process to the next. "
             "Compare the update times with the table above with care: this one ran earlier, before commit "
-            '00bf465 and on a faster-running machine, so the two are not paired. README.md, "Speed on CPU", '
+            '00bf465 and on a faster-running machine, so the two are not paired. docs/experiments.md, "Speed on CPU", '
             "shows how to train with these settings.",
         ),
         _throughput_section(

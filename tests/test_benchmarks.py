@@ -58,7 +58,7 @@ def test_throughput_and_report(tmp_path):
     assert "| A2CPlus on the native backend (one group) / A2C on SubprocVecEnv >= 1.5 (2 envs, 1 threads) | " in report
     assert "(emulation free: " in report.split("## 4. Targets")[1]
     # The 10M-step target is out of reach here: the report says how long one run would take, from these rates
-    for contender in ("A2CPlus (separate heads)", "A2CPlus (shared heads, the `atari` entry)"):
+    for contender in ("A2CPlus (separate heads)", "A2CPlus (shared heads, the former `atari` entry)"):
         assert f"| SpaceInvaders >= 1000 after 10M steps, {contender} | not run: one seed of 10M steps takes " in report
     # The overhead target is read from its own, longer measurement only
     assert "| native adapter overhead vs raw ale_py < 10% | not run yet: " in report
@@ -213,7 +213,7 @@ def test_report_weighs_each_atari_a2c_plus_config_against_a2c_seed_by_seed(tmp_p
     separate = f"{budget}A2CPlus (separate heads) above SB3 A2C (mean final evaluation) | 238.3 vs 240.0 (3 and 3 seeds)"
     assert f"{separate}{noise}; higher at 1 of the 3 seeds both ran | no |" in report
     # The entry: paired on the two seeds it ran, not on a2c's third
-    shared = f"{budget}A2CPlus (shared heads, the `atari` entry) above SB3 A2C (mean final evaluation) | 242.5 vs 240.0"
+    shared = f"{budget}A2CPlus (shared heads, the former `atari` entry) above SB3 A2C (mean final evaluation) | 242.5 vs 240.0"
     assert f"{shared} (2 and 3 seeds){noise}; higher at 1 of the 2 seeds both ran | yes |" in report
     assert "*Not run yet: a2c_plus_batch_stats, a2c_plus_shared_heads seed 2 (`python benchmarks/learning.py" in report
 
@@ -548,7 +548,7 @@ def test_report_shows_runs_under_way_and_judges_the_10m_target_once_a_run_has_fi
     # One target per A2CPlus config: only the one with progress is under way
     targets = [line for line in report.splitlines() if line.startswith("| SpaceInvaders >= 1000 after 10M steps")]
     separate, shared, head_batch_norm = targets
-    assert "A2CPlus (separate heads)" in separate and "shared heads, the `atari` entry" in shared
+    assert "A2CPlus (separate heads)" in separate and "shared heads, the former `atari` entry" in shared
     assert "`head_batch_norm=True`" in head_batch_norm
     assert "under way: seed 0 at 2,000,000 steps, its last 100 training games 220.0" in separate
     assert "under way" not in shared and "under way" not in head_batch_norm

@@ -6,12 +6,14 @@ import subprocess
 import time
 
 import gymnasium as gym
+import numpy as np
 import pytest
 from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import SubprocVecEnv
 
 from sb3_a2c_plus import A2CPlus, EnvWorkerError
+from sb3_a2c_plus.envs import AtariVecEnv
 from tests.zoo import BIN_DIR
 
 
@@ -58,6 +60,46 @@ def test_a_worker_whose_env_raises_ends_learn_with_its_index(tmp_path):
     env = make_vec_env("CartPole-v1", n_envs=2, vec_env_cls=SubprocVecEnv, wrapper_class=CrashingCartPole)
     with pytest.raises(EnvWorkerError, match=r"env 0 \(pid \d+\) exited with code 1 \(an exception in its environment"):
         A2CPlus("MlpPolicy", env, n_steps=5).learn(1000)
+
+
+class FailingEmulator(BaseCallback):
+    """From step ``at`` on, ale_py's vector environment raises as a failing emulator would."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__()
+        self.at = at
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps == self.at:
+            games = self.training_env.unwrapped._games
+
+            def recv():
+                raise RuntimeError("emulator thread failed")
+
+            games.recv = recv
+        return True
+
+
+def test_a_failing_native_emulator_ends_learn_with_a_clear_error_and_keeps_the_checkpoint(tmp_path):
+    env = AtariVecEnv("SpaceInvadersNoFrameskip-v4", 2, seed=0)
+    model = A2CPlus("CnnPolicy", env, n_steps=5, seed=0)
+    checkpoints = CheckpointCallback(save_freq=10, save_path=str(tmp_path), name_prefix="run")
+    with pytest.raises(EnvWorkerError, match=r"native Atari emulator failed .*2 games \(emulator thread failed\)"):
+        model.learn(2 * 5 * 20, callback=[checkpoints, FailingEmulator(at=2 * 5 * 10)])
+    saved = sorted(tmp_path.glob("run_*_steps.zip"))
+    assert saved, "checkpoints were saved before the failure"
+    A2CPlus.load(saved[-1])
+    env.close()
+
+
+def test_an_action_out_of_range_is_refused_before_it_reaches_the_native_emulator():
+    # ale_py's threads drop such a step silently: the next recv() would wait for ever
+    env = AtariVecEnv("SpaceInvadersNoFrameskip-v4", 2, seed=0)
+    env.reset()
+    with pytest.raises(ValueError, match=r"actions: env 1 got 99, not an action of this game \(0 to 5\)"):
+        env.step(np.array([0, 99]))
+    env.step(np.array([0, 5]))  # still usable
+    env.close()
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from gymnasium import spaces
 from stable_baselines3.common.monitor import Monitor, ResultsWriter
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
+from sb3_a2c_plus.common.faults import EnvWorkerError
 from sb3_a2c_plus.common.openmp import release_idle_threads
 from sb3_a2c_plus.common.utils import is_integer
 
@@ -140,12 +141,24 @@ class AtariVecEnv(VecEnv):
 
     def step_async(self, actions: np.ndarray) -> None:
         actions = np.asarray(actions).reshape(self.num_envs)
+        # ale_py's threads do not report an action out of range: the next recv() would wait forever
+        invalid = ~np.isin(actions, np.arange(self.action_space.n))
+        if invalid.any():
+            index = int(invalid.nonzero()[0][0])
+            valid = f"0 to {self.action_space.n - 1}"
+            raise ValueError(f"actions: env {index} got {actions[index].item()!r}, not an action of this game ({valid})")
         # After a forward pass torch's idle OpenMP threads spin-wait on the cores the emulator needs.
         release_idle_threads()
-        self._games.send(np.asarray(actions, dtype=np.int64))
+        try:
+            self._games.send(actions.astype(np.int64))
+        except RuntimeError as error:
+            raise self._emulator_error(error) from error
 
     def step_wait(self) -> VecEnvStepReturn:
-        obs, rewards, terminated, truncated, info = self._games.recv()
+        try:
+            obs, rewards, terminated, truncated, info = self._games.recv()
+        except RuntimeError as error:
+            raise self._emulator_error(error) from error
         lives = info["lives"]
         dones = terminated | truncated
         self._scores += rewards
@@ -175,6 +188,12 @@ class AtariVecEnv(VecEnv):
 
         rewards = np.sign(rewards) if self.clip_reward else rewards
         return obs, rewards.astype(np.float32), dones, infos
+
+    def _emulator_error(self, error: Exception) -> EnvWorkerError:
+        return EnvWorkerError(
+            f"ale_py's native Atari emulator failed during a step of its {self.num_envs} games ({error}). Training "
+            "stopped there; the models and logs saved before are intact."
+        )
 
     def _record_episodes(self, games: np.ndarray, frames: np.ndarray, infos: list[dict[str, Any]]) -> None:
         """``info["episode"]`` (and the monitor rows) of the games that just ended."""
