@@ -2,7 +2,7 @@
 Does BatchNorm make A2CPlus's gradient step differentiate another policy than the one that acted?
 With ``rollout_batch_norm="running"`` the rollouts normalise with BatchNorm's running statistics and
 the gradient step with the statistics of its own batch. This trains the zoo's former ``atari`` entry
-(``SHARED_HEADS_ATARI`` in benchmarks/learning.py, which uses them; the entry now normalises each rollout
+(``shared_heads_atari`` in benchmarks/experiments.yml, which uses them; the entry now normalises each rollout
 step's batch) on the native backend and, every ``--every`` updates, measures on that update's rollout:
 
 - ``kl_rollout_to_step``: the mean KL divergence from the policy that collected it (running statistics)

@@ -22,7 +22,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_ROOT / "docs" / "benchmarks"
 # What a benchmark runs: a change to these (not to results or docs) makes a checkout "-dirty"
-CODE_PATHS = ("sb3_a2c_plus", "hyperparams", "benchmarks/*.py", "setup.cfg")
+CODE_PATHS = ("sb3_a2c_plus", "hyperparams", "benchmarks/*.py", "benchmarks/experiments.yml", "setup.cfg")
 # Writes the report from the results: editing it changes no figure
 NOT_CODE_PATHS = ("benchmarks/report.py",)
 

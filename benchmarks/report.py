@@ -3,14 +3,23 @@ Assemble docs/benchmarks.md from the results the benchmark scripts wrote into do
 Every figure in the report comes from those CSV files; nothing in it is typed by hand.
 
     python benchmarks/report.py
+
+The narrative is docs/benchmarks.template.md: the report's text in Markdown, with a marker such as
+`<!-- learning: lunarlander -->` or `<!-- targets -->` where a generated table or section goes (the template's
+first comment lists the kinds). To change the prose, edit the template and rerun this script; never edit
+docs/benchmarks.md. This script only computes and formats: each marker is replaced by what its generator makes
+(``generators``), and a marker without a generator, or a generator without a marker, stops it with an error.
 """
 
 import argparse
 import csv
 import json
+import re
 import statistics
 import sys
 from collections import Counter
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -162,193 +171,6 @@ def learning_table(name: str) -> tuple[str, dict[str, dict[str, float]]]:
     return "\n".join(lines), summary
 
 
-CONTENDERS_NOTE = "`a2c`: SB3's A2C with the zoo's `a2c.yml`; `a2c_plus`: A2CPlus with `hyperparams/a2c_plus.yml`"
-# The Atari `a2c_plus` rows ran before the `atari` entry took shared heads; the benchmark pins what they ran
-ATARI_CONTENDERS_NOTE = (
-    "`a2c`: SB3's A2C with the zoo's `a2c.yml`; `a2c_plus`: A2CPlus with the `atari` entry of "
-    "`hyperparams/a2c_plus.yml` as these rows ran, with separate actor and critic heads (`learning.py` keeps it "
-    "as `ATARI_CONTENDERS`); the entry shared their hidden layer from the 1M-step ablation (section 3) until it "
-    "took the SpaceInvaders notebook's recipe (`a2c_plus_notebook` of the 10M table)"
-)
-
-# What the configs of an experiment are, where the table alone does not say it
-NOTES = {
-    "lunarlander": (
-        f"{CONTENDERS_NOTE} (tuned below); "
-        "`a2c_plus_notebook`: the reference notebook's (shared/seeds/004) settings as first written here, with "
-        "A2CPlus's loss and clip: a mean policy loss, the global norm clipped to 0.5, torch's RMSprop. The notebook "
-        "reports a training average of ~117 from one run, comparable to the last-100-episodes column. "
-        "`a2c_plus_notebook_faithful`: its A2C class line by line, one update of which equals the notebook's "
-        "transcribed loss and clipped gradient (tests/test_notebook_lunar_lander.py). The notebook sums the policy "
-        "loss over its 40 transitions where A2CPlus takes the mean, so its critic and entropy terms weigh 40 times "
-        "less (here vf_coef and ent_coef divided by 40); it clips each gradient tensor on its own "
-        "(`grad_clip='per_parameter'`, at 0.5 / 40 for gradients 40 times smaller); Keras' RMSprop is "
-        "RMSpropTFLike with eps / 40^2 (the same steps, once its first ~150 updates are past). It beats the "
-        "notebook's number: median 152.6 over 5 seeds for the training episodes, against -85.3 as first written. "
-        "`a2c_plus_notebook_faithful_global_clip`: the same with the global norm clipped instead: median 111.4, "
-        "lower at 4 of the 5 seeds, so clipping each tensor accounts for part of the gain and the loss's weights "
-        "and the optimiser for the rest."
-    ),
-    "spaceinvaders": (
-        f"{ATARI_CONTENDERS_NOTE}; `a2c_plus_batch_stats`: the same with BatchNorm batch statistics during rollouts "
-        "(`rollout_batch_norm='batch'`), the candidate default from the short Atari ablation. Seeds 3 and 4 ran "
-        "a day after seeds 0-2 (the contenders' command named seed 5 too and was stopped after seed 4), seeds 5-8 "
-        "of `a2c_plus` and `a2c` in later sessions. Over seeds 0-4 `a2c_plus_batch_stats` has the best mean "
-        "and median, ahead of `a2c_plus` at three seeds of five, but by less than one standard deviation over "
-        "seeds, and it trained about a third slower (its rollouts run BatchNorm in training mode, and its update "
-        "splits the batch by env step), so the `atari` entry kept the running statistics then. "
-        "`a2c_plus_shared_heads`: the `atari` entry that followed, shared heads, run in later sessions on the "
-        "same seeds (seeds 5-8 once A2CPlus released torch's OpenMP threads before each step, which changes their "
-        "speed, not their results). Seed by seed it ends above `a2c_plus` at three of the nine, its mean a few "
-        "points lower and well within the spread over seeds, with a smaller spread of its own: at this budget the "
-        "two head layouts are level, and the entry keeps shared heads for their lead at 1M steps (section 3) and "
-        "their speed. Section 4 weighs both A2CPlus configs against `a2c`, seed by seed too. The curves differ "
-        "more than the final evaluations: see the learning-speed table below, from the curves of the seeds "
-        "with training logs."
-    ),
-    "breakout": f"{ATARI_CONTENDERS_NOTE}.",
-    "breakout_1m": (
-        f"{ATARI_CONTENDERS_NOTE}. Twice the budget of the table above, where neither algorithm played better than "
-        "random; one run takes about 35 minutes on this machine. Both curves rise only in the last few hundred "
-        "thousand steps, alike for both algorithms (the learning-speed table below), so the final evaluations are "
-        "still below random play (1.7) and say nothing yet about which learns Breakout better."
-    ),
-    "spaceinvaders_10m": (
-        f"{ATARI_CONTENDERS_NOTE}; `a2c_plus_shared_heads`: the `atari` entry that followed, shared heads, started in "
-        "a later session; `a2c_plus_head_batch_norm`: the entry with a BatchNorm before its shared hidden layer's "
-        "ReLU (`head_batch_norm=True`), started once the entry's run had lost most of that layer's units (the "
-        "hidden-units table below: at 3.7M steps 2.5% of them fire in a typical state, against 43-45% for SB3's A2C "
-        "at 200k and 1M steps). It kept its units (0.2% never fire at 10M steps) but not its exploration: its "
-        "policy's entropy fell to 0.37 at 5.2M steps and 0.0002 at 10M, and the games it played grew alike until, "
-        "from about 7.6M steps on, 3,312 of its 3,314 training games (its monitor logs) and all 30 evaluation games "
-        "were one and the same game, 285 points in 2,903 frames. The emulator is deterministic and a near-"
-        "deterministic policy replays one game; the entropy bonus of 0.01 did not hold it back. The entry's own run, "
-        "gone on from 3.7M steps, recovered without its units: its last 100 training games rose from 164-227 "
-        "(2.5M-3.7M steps) to 293-373 (4.2M-4.6M), swung between 162 and 431 after that, and stood at 422.9 at "
-        "6.5M, while 66.6% of the layer's units never fired at 6.5M (49.2% at 3.7M): dead units do not explain "
-        "its dip by themselves. The checkpoints of the unfinished runs (the progress table) were lost with the "
-        "machine that held them, so their rows there stay where those runs stopped. `a2c_plus_notebook`: the "
-        "SpaceInvaders notebook's own recipe (shared/seeds/000; the config in benchmarks/learning.py says where "
-        "A2CPlus still differs), one update of which equals the notebook's transcribed loss and gradient "
-        "(tests/test_notebook_recipe.py); it asks whether the stall at 200-300 from 1M to 4M steps is in the "
-        "entry's design choices or shared by the notebook's recipe run through A2CPlus's pipeline. It is in the "
-        "design choices: at seed 0 the recipe's last 100 training games averaged 421.8 at 3.0M steps and 488-511 "
-        "from 3.7M to 3.9M (the progress table), where the shared-heads entry stood at 164-240 from 2.4M to 4.1M "
-        "and separate heads at 161-286 from 0.5M to 7M, on the same pipeline and backend. Its checkpoint at 3.9M "
-        "was lost with its machine; the `atari` entry has been this recipe since, and its seed 1 started again "
-        "from zero. Which of the recipe's differences from the former entry (8 envs and 10-step rollouts, torch's "
-        "RMSprop, batch statistics in the rollout, 3x3 kernels, separate heads at PyTorch's init) matters is not "
-        "screened yet. "
-        "All run on the native backend (`native_atari: True`) to fit the budget into fewer "
-        "hours: the same observations and semantics as SubprocVecEnv, except the few frames the standard wrappers "
-        "play unseen after a reset or a lost life (docs/experiments.md, Native Atari backend). One run of "
-        "10M steps takes longer than a session on this machine, so it saves a checkpoint every 100,000 steps "
-        "and the same command goes on from the last one; each part logs to its own folder (the CSV's "
-        "`log_dir` lists them), and the games in play when a part stopped are not counted."
-    ),
-    "cartpole": f"{CONTENDERS_NOTE}.",
-    "lunarlander_normalized": (
-        "Each config is trial 65 with the zoo's `normalize: true` (VecNormalize of observations and rewards; the "
-        "evaluation uses the training statistics), gamma 0.999 and GAE lambda 0.98; `normalized_lr_1.5e-3` "
-        "also starts the linear learning rate at 1.5e-3, `normalized_ent_1e-3` raises the entropy coefficient "
-        "to 1e-3. A two-seed scratch screen of 19 variations of trial 65 (normalisation, horizon, Adam, longer "
-        "rollouts, more or fewer envs, wider heads) picked these three; its runs are not part of this report. "
-        "`normalized_lr_1.5e-3` had the best median of the three and was the LunarLander-v3 entry of "
-        "`hyperparams/a2c_plus.yml` until the second study below. The last two configs are that entry with GAE "
-        "lambda 0.95, and with one 64-64 stack for both heads: the two leads of the LunarLander ablation over "
-        "seeds 0-2 when it ran on that entry. Over five seeds neither lead beat the entry by more than a small "
-        "part of the spread over seeds, so it kept lambda 0.98 and the separate actor and critic heads of the "
-        "design. Seeds 0 and 1 (0-2 for the last two configs) chose these configs, so their scores at those "
-        "seeds flatter them."
-    ),
-    "lunarlander_normalized_candidates": (
-        "Trials 4 and 13 of the second study, as the A2CPlus converter writes them, on top of the entry's "
-        "VecNormalize (whose gamma the zoo sets to each config's own). Trial 13 had the best median of every "
-        "LunarLander candidate and the smallest spread over seeds, and was the LunarLander-v3 entry of "
-        "`hyperparams/a2c_plus.yml` until trial 13 with entropy coefficient 1e-4 replaced it (below). Unlike the "
-        "earlier configs, both trials score far lower with sampled actions (the last-100-training-episodes "
-        "column) than with deterministic ones; the issue's evaluation is "
-        "deterministic, as are the zoo's evaluations and `rl_zoo3.enjoy` for LunarLander."
-    ),
-    "lunarlander_refined_candidates": (
-        "The two leaders of the third study: trial 13 (then the entry) with gamma 0.999, and with 256-256 heads. "
-        "Over the same five seeds neither reaches trial 13's median (the table above), so it stayed; the "
-        "narrower heads train about 1.5 times as fast as the 512-wide gamma row, run beside them (not paired), "
-        "for a median 2 points below trial 13's."
-    ),
-    "lunarlander_trial_13_variants": (
-        "Trial 13 with one setting changed in each row, validated without a study first, since the third study's "
-        "single runs did not predict their validation: twice the envs (16: twice the batch, half the updates), "
-        "and the two changes that came next in that study, entropy coefficient 1e-4 (its trial 9) and value "
-        "coefficient 0.8 (trial 10). Entropy coefficient 1e-4 had the best median of every LunarLander "
-        "candidate on these seeds, ahead of trial 13 (171.8) at three of them. Stronger entropy bonuses, 3e-4 "
-        "and 1e-3, ran after it and did not improve on it: 3e-4 has both the best and the worst seed of this table."
-    ),
-    "lunarlander_fresh_seeds": (
-        "Seeds 0-4 chose every candidate above, so their scores there flatter them. Here trial 13 and trial 13 "
-        "with entropy coefficient 1e-4 run on five seeds that chose nothing. Both score lower than on seeds 0-4 "
-        "(trial 13's median falls from 171.8 to the one below), and the entropy coefficient 1e-4 keeps a median "
-        "and mean above trial 13's, though not at every seed. It is now the LunarLander-v3 entry of "
-        "`hyperparams/a2c_plus.yml`, and the `a2c_plus` rows of the LunarLander table and ablation were run "
-        "again on it."
-    ),
-    "lunarlander_entry_variants": (
-        "The entry (trial 13 with entropy coefficient 1e-4: 190, 178, 200, 141 and 190 at seeds 0-4 in the "
-        "LunarLander-v3 table) with one setting changed in each row: twice the updates (4 envs, or a learning rate of "
-        "3.5e-5 instead of 2.4545e-5), smaller learning rates, 256-256 heads, or VecNormalize of observations "
-        "only (rewards unscaled). A row stopped once it was clearly behind the entry at the same seeds: 4 envs, "
-        "3.5e-5 and the narrower heads after seed 0, unscaled rewards after seed 1, 1.75e-5 after seed 2. Only "
-        "1.2e-5 ran all five seeds, and its median is below the entry's, so the entry stays."
-    ),
-    "lunarlander_adam": (
-        "Adam, which none of the three studies could sample (the A2CPlus sampler offers torch's and the TF-like "
-        "RMSprop): the entry with Adam (eps 1e-5) in place of the TF-like RMSprop, at the entry's learning rate "
-        "and at 1e-4, and PPO's usual LunarLander shape run as A2C (16 envs x 16 steps, GAE(0.95), gamma 0.99, "
-        "64-64 Tanh heads, no entropy bonus, value coefficient 0.5, gradient norm 0.5) with Adam at 3e-4 and "
-        "1e-3, all on the entry's VecNormalize. A two-seed screen: the entry scores 190 and 178 at these seeds, "
-        "and every row is far behind it at one seed or both, so none went on to five seeds."
-    ),
-    "ablation_lunarlander": (
-        "`a2c_plus`: the LunarLander-v3 entry of `hyperparams/a2c_plus.yml` (trial 13 of the second study with "
-        "entropy coefficient 1e-4: GAE with lambda 0.99872, 512-512 Tanh heads); each other row changes one "
-        "thing: one shared 512-512 stack for both heads, GAE(0.95), or n-step returns."
-    ),
-    "ablation_atari": (
-        "`a2c_plus`: the `atari` entry of `hyperparams/a2c_plus.yml` before it took shared heads (separate actor and "
-        "critic heads); each other row changes one thing: no BatchNorm, BatchNorm batch statistics during rollouts, "
-        "shared heads (the entry since), GAE(0.95), torch's RMSprop instead of the TF-like one."
-    ),
-    "ablation_atari_1m": (
-        "`a2c_plus`: the `atari` entry of `hyperparams/a2c_plus.yml` before it took shared heads (TF-like RMSprop, "
-        "separate ReLU heads); `torch_rmsprop`: torch's RMSprop instead; `torch_rmsprop_leaky_relu`: that with leaky "
-        "ReLU heads (these two at seed 0 only); `shared_heads`: one hidden layer for actor and critic, the `atari` "
-        "entry since these runs; `a2c`: SB3's A2C with the zoo's `a2c.yml`, run in a later session for the "
-        "comparison at this budget (section 4). All on the native backend over 1M steps; seed 0 is the 10M run's "
-        "seed. They test a reading of the 10M run, whose policy stayed close to uniform while the actor's own hidden "
-        "layer barely moved: its gradients are far below the root of the TF-like RMSprop's epsilon (1e-5, added "
-        "under the root), so its steps are about a hundredth of the learning rate (the last table). Torch's "
-        "RMSprop adds epsilon after the root, and its larger steps silenced nine tenths of the heads' ReLU units "
-        "by 1M steps, which then pass no gradient at all; with leaky ReLUs most of the actor's stay below zero too, "
-        "and the run scored lowest. The shared layer, which the critic's larger gradients reach too, moves 1.9 "
-        "to 2.6 times as far per update as the separate heads' actor layer at the same seed (0.020-0.025 of the "
-        "learning rate against 0.0086-0.011 over seeds 0-2) and keeps 88-95% of its units firing. Over "
-        "seeds 0-2 shared heads scored above separate heads at each seed, by 46.8, 1.3 and 19.2 points (22.4 on "
-        "average, against a spread of the separate heads' scores over seeds of 7.7), and trained at 683-737 "
-        "steps/s against 625-639 for the separate heads' runs that had the machine to themselves (seed 0 of "
-        "`a2c_plus` shared it for part of its run). Three seeds do not make the lead certain, but shared "
-        "heads measured best on score and on speed, so the `atari` entry shared the hidden layer from then on; "
-        "`CnnPolicy` keeps separate heads as its default, as the design has them. `head_batch_norm`: the entry with "
-        "a BatchNorm before its shared layer's ReLU (`head_batch_norm=True`), run in a later session to test the lead "
-        "of the 10M runs (the hidden-units table of SpaceInvaders at 10M steps, section 2: the entry's run lost most "
-        "of that layer's units after 1M steps; the run with head BatchNorm kept them, but its policy collapsed into "
-        "replaying one game and it ended at 285.0, below the separate heads' 295.0). At 1M steps, where the entry's "
-        "units still fire, it scored below the entry at each seed (by 44.3, 26.0 and 39.7 points) and below SB3's "
-        "A2C, and trained at 551-642 steps/s: BatchNorm in the heads cost score and speed at 1M steps and did not "
-        "make it good by 10M, so the entry keeps plain heads."
-    ),
-}
-
-
 SPEED_WINDOWS = 5  # the learning-speed table splits the budget into this many equal spans
 
 
@@ -471,25 +293,15 @@ def heads_table(name: str) -> str:
 BATCH_NORM_SPANS = 4  # the BatchNorm probe's table splits the run into this many equal spans
 
 
-def batch_norm_section() -> list[str]:
+def batch_norm_section() -> str:
     """
     The gap between the policy that acted and the one the gradient step differentiates (benchmarks/batch_norm.py):
     one table per run, each over its own steps.
     """
     names = sorted(path.stem for path in RESULTS.glob("batch_norm*.csv"))
     if not names:
-        return []
-    parts = [
-        "### BatchNorm: the policy that acted and the policy the gradient step differentiates",
-        "The rollouts act with BatchNorm's running statistics and the gradient step normalises its batch with the "
-        "batch's own. The mismatch is the mean KL divergence from the acting policy to the policy the step "
-        "differentiates, on the rollout's states; it is judged against how far the step then moves the acting "
-        "policy (same KL, before and after the step). The surrogate is the mean of advantage times "
-        "log-probability of the actions taken, under the acting policy: a step that raises it improved the "
-        "policy that will act next. The entry's learning rate decays linearly to 0 over its run's budget, so a "
-        "run's last steps are small, and so are its first, while the TF-like RMSprop's squared-gradient "
-        "average, which starts at 1, settles. Medians over the probes of each span.",
-    ]
+        return "*Not run yet: `python benchmarks/batch_norm.py`.*"
+    parts = []
     for name in names:
         rows, meta = _read(name), _meta(name)
         first, last = meta.get("start_timesteps", 0), max(row["timesteps"] for row in rows)
@@ -520,7 +332,7 @@ def batch_norm_section() -> list[str]:
                 f"| {mismatch / step if step else float('nan'):.3f} | {raised:.0%} | {entropy:.2f} |"
             )
         parts.append("\n".join(lines))
-    return parts
+    return "\n\n".join(parts)
 
 
 def _curve_gaps(name: str, rows: list[dict], curves: list[dict]) -> str:
@@ -542,7 +354,8 @@ def _curve_gaps(name: str, rows: list[dict], curves: list[dict]) -> str:
     return f" No learning curve for {runs}: {gone} or hold fewer episodes than the curve's window."
 
 
-def _experiment_header(name: str) -> str:
+def experiment_header(name: str) -> str:
+    """What an experiment ran: env, budget, seeds, commands, machine, raw files and its figure."""
     experiment = EXPERIMENTS[name]
     rows = _read(name)
     budget = rows[0]["n_timesteps"] if rows and experiment.evaluation != "threshold" else experiment.n_timesteps
@@ -550,7 +363,7 @@ def _experiment_header(name: str) -> str:
     figure = f"\n\n![{name}](benchmarks/{name}.png)" if (RESULTS / f"{name}.png").exists() else ""
     meta = _meta(name)
     if not rows:
-        return f"{experiment.env_id}, budget {budget:,} steps, seeds {seeds}." + (f" {NOTES[name]}" if name in NOTES else "")
+        return f"{experiment.env_id}, budget {budget:,} steps, seeds {seeds}."
     commands = meta.get("commands") or [meta.get("command", f"python benchmarks/learning.py {name}")]
     provenance = _provenance(rows)
     if provenance:
@@ -566,18 +379,19 @@ def _experiment_header(name: str) -> str:
         f"`{experiment.vec_env}` vectorisation. Commands: {commands}. "
         f"Machine: {machine}. Raw results: [{name}.csv](benchmarks/{name}.csv), "
         f"curves: {curves}.{_curve_gaps(name, rows, curve_rows)} The training steps/s of these runs are not a "
-        f"speed comparison (runs shared the machine, see section 1).{figure}" + (f"\n\n{NOTES[name]}" if name in NOTES else "")
+        f"speed comparison (runs shared the machine, see section 1).{figure}"
     )
 
 
-def _throughput_section(name: str, title: str, command: str, note: str = "") -> str:
-    rows = _read(name)
+def throughput_section(name: str) -> str:
+    """One table of benchmarks/throughput.py: its command, machine, rates and where the time goes."""
+    rows, command = _read(name), THROUGHPUT_COMMANDS[name]
     if not rows:
-        return f"### {title}\n\n*Not run yet: `{command}`.*"
+        return f"*Not run yet: `{command}`.*"
     steps = rows[0]["steps"]
     meta = _meta(name)
     return (
-        f"### {title}\n\nCommand: `{meta.get('command', command)}` ({steps:,} timed steps per run after a warm-up, "
+        f"Command: `{meta.get('command', command)}` ({steps:,} timed steps per run after a warm-up, "
         f"alternating runs, each in a fresh process). Machine: {_machine(meta)}. "
         f"Raw results: [{name}.csv](benchmarks/{name}.csv).\n\n{summarize(rows)}"
         + (
@@ -585,27 +399,41 @@ def _throughput_section(name: str, title: str, command: str, note: str = "") -> 
             if any(row["run"] in TABLE_TRAINING_RUNS for row in rows)
             else ""
         )
-        + (f"\n\n{note}" if note else "")
     )
 
 
-def tuning_section(name: str, command: str, note: str) -> str:
-    """One LunarLander study: what ran, and its best trials by the study's own (single-seed) value."""
+def _trials(name: str) -> list[dict] | None:
+    """A study's trials; None before it ran."""
     path = RESULTS / f"{name}.csv"
     if not path.exists():
-        return f"*Not run yet: `{command}`.*"
+        return None
     with open(path, newline="") as file:
-        trials = list(csv.DictReader(file))
+        return list(csv.DictReader(file))
+
+
+def tuning_section(name: str) -> str:
+    """One LunarLander study: what ran, how many trials completed (its best trials: ``tuning_trials``)."""
+    trials, command = _trials(name), TUNING_COMMANDS[name]
+    if trials is None:
+        return f"*Not run yet: `{command}`.*"
     states = {state: sum(trial["state"] == state for trial in trials) for state in ("COMPLETE", "PRUNED", "FAIL")}
-    best = sorted((trial for trial in trials if trial["value"]), key=lambda trial: -float(trial["value"]))[:5]
-    lines = ["| trial | value (mean deterministic return of one evaluation) |", "|---|---|"]
-    lines += [f"| {trial['number']} | {float(trial['value']):.1f} |" for trial in best]
     return (
         f"RL Zoo's Optuna tuning with the A2CPlus sampler, 500k steps per trial, two workers on one study: `{command}` "
         f"(all trials: [{name}.csv](benchmarks/{name}.csv), {len(trials)} trials: {states['COMPLETE']} complete, "
         f"{states['PRUNED']} pruned, {states['FAIL']} failed). A trial's value is one unseeded run, so the best "
-        f"ones are validated over seeds. {note}\n\n" + "\n".join(lines)
+        "ones are validated over seeds."
     )
+
+
+def tuning_trials(name: str) -> str:
+    """The best trials of one study by the study's own (single-seed) value; nothing before it ran."""
+    trials = _trials(name)
+    if trials is None:
+        return ""
+    best = sorted((trial for trial in trials if trial["value"]), key=lambda trial: -float(trial["value"]))[:5]
+    lines = ["| trial | value (mean deterministic return of one evaluation) |", "|---|---|"]
+    lines += [f"| {trial['number']} | {float(trial['value']):.1f} |" for trial in best]
+    return "\n".join(lines)
 
 
 def defaults_section() -> str:
@@ -620,12 +448,7 @@ def defaults_section() -> str:
     ]
     if not rows:
         return "*Not run yet: `python benchmarks/defaults.py`.*"
-    return (
-        "Command: `python benchmarks/defaults.py` ([defaults.csv](benchmarks/defaults.csv)); candidate defaults: "
-        "`--variant NAME --output docs/benchmarks/defaults_screen.csv` (the variants in benchmarks/defaults.py). "
-        "One env, as the quickstart builds it; the evaluation is 20 deterministic episodes of the final model.\n\n"
-        + markdown_table(rows)
-    )
+    return markdown_table(rows)
 
 
 def startup_section() -> str:
@@ -670,59 +493,46 @@ A2C_PLUS_NAMES = {
 }
 RANDOM_SCORES = {"BreakoutNoFrameskip-v4": 1.7, "SpaceInvadersNoFrameskip-v4": 148.0}
 
-# The commands of the tables not run yet; the recorded ones, saved with their rows, name the run
-# a2c_plus_native_pipelined, which throughput.py no longer has
+# The command of each throughput table, in the order of section 1: shown while a table has no rows yet (once it has,
+# the command saved with them). The recorded commands of some tables name the run a2c_plus_native_pipelined, which
+# throughput.py no longer has; these leave it out
 GPU_COMMAND = (
     "python benchmarks/throughput.py --runs a2c a2c_plus_native network_only env_only_native --n-envs 16 "
     "--threads 2 --pairs 3 --steps 40000 --output docs/benchmarks/native_atari_gpu"
 )
-
 ADAPTER_COMMAND = (
     "python benchmarks/throughput.py --runs env_only_native env_only_raw --n-envs 8 16 --threads 2 --pairs 7 "
     "--steps 100000 --output docs/benchmarks/native_adapter"
 )
-
-
-NATIVE_SHARED_HEADS_COMMAND = (
-    "python benchmarks/throughput.py --runs a2c a2c_plus_native network_only --n-envs 8 16 --threads 2 --pairs 3 "
-    "--steps 20000 --output docs/benchmarks/native_atari_shared_heads"
-)
-
-NATIVE_SHARED_HEADS_NOTE = (
-    "The one-group comparison of the first native table, again with the `atari` entry's shared heads (the tables "
-    "above and below ran separate heads). The ratio rose from 1.260 and 1.241 there to the figures here, and "
-    "`network_only / a2c`, the most any env backend can give, from 1.878 and 1.718; not paired with those runs, "
-    "which were on a machine running about a third slower, but the ratios are taken within pairs. The 1.5x target "
-    "is missed here: emulating on the same two cores costs A2CPlus about a third of its rate, part of it to "
-    "torch's OpenMP threads spinning meanwhile, which the next table releases."
-)
-
-OPENMP_RELEASE_COMMAND = (
-    "python benchmarks/throughput.py --runs a2c a2c_plus a2c_plus_no_release a2c_plus_native "
-    "a2c_plus_native_no_release network_only --n-envs 8 16 --threads 2 --pairs 3 --steps 20000 "
-    "--output docs/benchmarks/openmp_release"
-)
-
-OPENMP_RELEASE_NOTE = (
-    "After each parallel region the worker threads of torch's OpenMP runtime (libgomp in the Linux wheels) "
-    "spin-wait for the next one, for milliseconds, on the two cores that the emulators need as soon as the "
-    "actions are sent. Since commit 6d7bdb5 `AtariVecEnv.step_async`, and A2CPlus before it steps a "
-    "`SubprocVecEnv`, release them (`omp_pause_resource_all` of OpenMP 5.0, `sb3_a2c_plus/common/openmp.py`); "
-    "the next forward pass starts them again. The `_no_release` runs leave them spinning "
-    "(`SB3_A2C_PLUS_KEEP_OPENMP_THREADS=1`), as every A2CPlus row of the tables above ran. The time saved is "
-    "mostly in env stepping (the second table), and so is the gain of A2CPlus on SubprocVecEnv over A2C: it comes "
-    "from how the rollout shares the cores, not from the network (SB3's A2C leaves the threads spinning; the same "
-    "call would likely speed it up too, not measured here). The trained weights are the same either way "
-    "(`tests/test_openmp.py` compares them bit for bit). All runs of this table are paired, on a machine "
-    "running faster than on the days of the tables above: compare ratios, such as `a2c_plus_native_no_release "
-    "/ a2c` here with `a2c_plus_native / a2c` in the shared-heads table (1.473 and 1.454 against 1.342 and 1.404)."
-)
-
-MALLOC_COMMAND = (
-    "MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 python benchmarks/throughput.py --runs a2c "
-    "a2c_plus_native network_only --n-envs 8 16 --threads 2 --pairs 3 --steps 20000 "
-    "--output docs/benchmarks/native_atari_malloc"
-)
+THROUGHPUT_COMMANDS = {
+    "throughput": "python benchmarks/throughput.py --n-envs 8 16 --threads 1 2 --pairs 3 --steps 20000",
+    "native_atari": (
+        "python benchmarks/throughput.py --runs a2c a2c_plus_native network_only env_only env_only_native "
+        "env_only_raw --n-envs 8 16 --threads 2 --pairs 3 --steps 20000 --output docs/benchmarks/native_atari"
+    ),
+    "native_atari_shared_heads": (
+        "python benchmarks/throughput.py --runs a2c a2c_plus_native network_only --n-envs 8 16 --threads 2 --pairs 3 "
+        "--steps 20000 --output docs/benchmarks/native_atari_shared_heads"
+    ),
+    "openmp_release": (
+        "python benchmarks/throughput.py --runs a2c a2c_plus a2c_plus_no_release a2c_plus_native "
+        "a2c_plus_native_no_release network_only --n-envs 8 16 --threads 2 --pairs 3 --steps 20000 "
+        "--output docs/benchmarks/openmp_release"
+    ),
+    "native_atari_malloc": (
+        "MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 python benchmarks/throughput.py --runs a2c "
+        "a2c_plus_native network_only --n-envs 8 16 --threads 2 --pairs 3 --steps 20000 "
+        "--output docs/benchmarks/native_atari_malloc"
+    ),
+    "native_atari_gpu": GPU_COMMAND,
+    "native_adapter": ADAPTER_COMMAND,
+}
+# The command of each LunarLander study
+TUNING_COMMANDS = {
+    "tune_lunarlander": "bash benchmarks/tune_lunarlander.sh first",
+    "tune_lunarlander_normalized": "bash benchmarks/tune_lunarlander.sh normalized",
+    "tune_lunarlander_refine": "bash benchmarks/tune_lunarlander.sh refine",
+}
 
 
 def targets(summaries: dict[str, dict[str, dict[str, float]]]) -> str:
@@ -852,171 +662,94 @@ def targets(summaries: dict[str, dict[str, dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
+def learning_results(name: str, summaries: dict[str, dict[str, dict[str, float]]]) -> str:
+    """An experiment's table and, where they apply, its learning speed, runs under way and hidden units."""
+    table, summaries[name] = learning_table(name)
+    extra = [section for section in (learning_speed_table(name), progress_table(name), heads_table(name)) if section]
+    return "\n\n".join([table, *extra])
+
+
+TEMPLATE = DOCS / "benchmarks.template.md"
+# A marker: `<!-- kind -->` or `<!-- kind: name -->`, on its own line or inside a paragraph
+MARKER = re.compile(r"<!-- ([a-z_]+)(?:: ([a-z0-9_]+))? -->")
+# A comment of the template's own: `<!--` and `-->` each alone on a line, dropped with the blank lines after it
+TEMPLATE_COMMENT = re.compile(r"^<!--\n.*?^-->\n*", re.MULTILINE | re.DOTALL)
+
+
+def generators(summaries: dict[str, dict[str, dict[str, float]]]) -> dict[tuple[str, str | None], Callable[[], str]]:
+    """
+    What each marker of the template is replaced with, keyed by (kind, name): every table, figure and section
+    this script generates. The learning results record their summaries in ``summaries`` for the targets.
+    """
+    makers: dict[tuple[str, str | None], Callable[[], str]] = {}
+    for name in THROUGHPUT_COMMANDS:
+        makers["throughput", name] = partial(throughput_section, name)
+    for name in EXPERIMENTS:
+        makers["experiment", name] = partial(experiment_header, name)
+        makers["learning", name] = partial(learning_results, name, summaries)
+    for name in TUNING_COMMANDS:
+        makers["tuning", name] = partial(tuning_section, name)
+        makers["trials", name] = partial(tuning_trials, name)
+    makers["startup", None] = startup_section
+    makers["defaults", None] = defaults_section
+    makers["batch_norm", None] = batch_norm_section
+    makers["targets", None] = partial(targets, summaries)
+    return makers
+
+
+def _marker(kind: str, name: str | None) -> str:
+    return f"<!-- {kind}: {name} -->" if name else f"<!-- {kind} -->"
+
+
+def check_template(template: str, known: Iterable[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
+    """
+    The template's markers, in order. Raises ValueError for a comment that is no marker, a marker no generator
+    makes or one used twice, and for a generator the template has no marker for: nothing may disappear silently.
+    """
+    text = TEMPLATE_COMMENT.sub("", template)
+    problems = []
+    for number, line in enumerate(text.splitlines(), 1):
+        stray = MARKER.sub("", line)
+        if "<!--" in stray or "-->" in stray:
+            problems.append(f"not a marker (line {number} after the template's own comments): {line.strip()!r}")
+    found = [(match[1], match[2]) for match in MARKER.finditer(text)]
+    known = set(known)
+    problems += [f"unknown marker {_marker(*key)}" for key in dict.fromkeys(found) if key not in known]
+    problems += [f"marker {_marker(*key)} used {count} times" for key, count in Counter(found).items() if count > 1]
+    problems += [f"no marker {_marker(*key)} for it in the template" for key in known if key not in found]
+    if problems:
+        raise ValueError("the report's template does not match its generators:\n  " + "\n  ".join(problems))
+    return found
+
+
+def render(template: str) -> str:
+    """
+    The report: the template's text with each marker replaced by what its generator makes. Paragraphs are
+    separated by one blank line; one whose markers all came out empty is dropped.
+    """
+    summaries: dict[str, dict[str, dict[str, float]]] = {}
+    makers = generators(summaries)
+    found = check_template(template, makers)
+    # The targets weigh the learning results, so they are made last
+    made = {key: makers[key]() for key in sorted(found, key=lambda key: key[0] == "targets")}
+    paragraphs = re.split(r"\n{2,}", TEMPLATE_COMMENT.sub("", template).strip())
+    rendered = [MARKER.sub(lambda match: made[match[1], match[2]], paragraph) for paragraph in paragraphs]
+    return "\n\n".join(paragraph for paragraph in rendered if paragraph.strip()) + "\n"
+
+
 def main() -> None:
     global RESULTS
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the benchmark scripts wrote their results")
+    parser.add_argument("--template", type=Path, default=TEMPLATE, help="the narrative, with markers (see above)")
     parser.add_argument("--output", type=Path, default=DOCS / "benchmarks.md")
     args = parser.parse_args()
     RESULTS = args.results
-    sections = [
-        "# Benchmarks",
-        "This page is generated by `python benchmarks/report.py` from the CSV files in "
-        "[docs/benchmarks/](benchmarks/), which the scripts in [benchmarks/](../benchmarks/) write; nothing "
-        "in it is edited by hand. Each table names the command that produced it. Means and standard deviations "
-        "are over seeds (of each seed's own mean).",
-        "## 1. Throughput",
-        _throughput_section(
-            "throughput",
-            "SB3 A2C and A2CPlus on SubprocVecEnv (SpaceInvaders)",
-            "python benchmarks/throughput.py --n-envs 8 16 --threads 1 2 --pairs 3 --steps 20000",
-            "Run with the former `atari` entry's shared heads (`head_layout='shared'`): after the BatchNorm backbone "
-            "A2CPlus has one 3136x512 hidden layer, as SB3's CnnPolicy, where it had one for the actor and one for "
-            "the critic; `env_only` was left out of this run (its rates: the native backend's table below). The "
-            "previous run of this command, with separate heads (the file at commit a3dd63f, on a machine running "
-            "about a third slower), measured 0.939 and 0.965 with 8 envs, 1.002 and 1.059 with 16: on a batch of 40 "
-            "samples the critic's own hidden layer cost more than the channels-last convolutions save. Without it "
-            "A2CPlus's update is faster than A2C's at every setting (the second table), and the rollouts cost the same.",
-        ),
-        _throughput_section(
-            "native_atari",
-            "Native Atari backend (SpaceInvaders)",
-            "python benchmarks/throughput.py --runs a2c a2c_plus_native network_only env_only env_only_native "
-            "env_only_raw --n-envs 8 16 --threads 2 --pairs 3 --steps 20000 --output docs/benchmarks/native_atari",
-            "`a2c_plus_native` plays all games in one group, as `AtariVecEnv` always does now; "
-            "`a2c_plus_native_pipelined` split them into two groups and emulated one while the policy computed the "
-            "other's actions (`native_atari_groups: 2`; the default from 16 games up when this table ran, until one "
-            "group measured faster at every pair, here and in the malloc table); its env stepping overlapped "
-            "the forward passes, so it is counted in its rollout time. That pipelined two-group path reached "
-            "0.85-0.93 of one group's rate on 2 cores (0.87-0.93 with 16 games; the `two groups / one group` "
-            "column) and 0.99 on the GPU machine, never faster, so it "
-            "was removed, with its `native_atari_groups` hyperparameter and its run: the commands of this table, the "
-            "malloc table and the GPU table are the ones that produced their rows and name "
-            "`a2c_plus_native_pipelined`, which `benchmarks/throughput.py` no longer has (leave it out to rerun "
-            "them). `network_only` trains the same A2CPlus on "
-            "one fixed observation that costs nothing to make: its rate is what training would reach if emulation "
-            "were free, so `network_only / a2c` bounds the ratio any env backend can give on this machine. "
-            "Run at commit 51053b4 (the code of 030b360), right after the table above and on the same "
-            "slow-running machine. Every ratio is lower than at the previous run (the file at commit 36a69f7: "
-            "`a2c_plus_native / a2c` 1.314 and 1.376, `network_only / a2c` 1.944 and 1.970), the bound that no "
-            "env backend affects included, so the machine rather than the code moved them.",
-        ),
-        _throughput_section(
-            "native_atari_shared_heads",
-            "Native Atari backend with the shared heads (SpaceInvaders)",
-            NATIVE_SHARED_HEADS_COMMAND,
-            NATIVE_SHARED_HEADS_NOTE,
-        ),
-        _throughput_section(
-            "openmp_release",
-            "OpenMP threads released before each step, on SubprocVecEnv and the native backend (SpaceInvaders)",
-            OPENMP_RELEASE_COMMAND,
-            OPENMP_RELEASE_NOTE,
-        ),
-        _throughput_section(
-            "native_atari_malloc",
-            "Native Atari backend, with malloc keeping freed memory (SpaceInvaders)",
-            MALLOC_COMMAND,
-            "The same training runs with glibc's malloc told to keep the memory that is freed, for both "
-            "algorithms alike. By default it hands the large blocks an update frees back to the system and "
-            "page-faults them in again on the next update, more or less often from one process to the next. "
-            "Compare the update times with the table above with care: this one ran earlier, before commit "
-            '00bf465 and on a faster-running machine, so the two are not paired. docs/experiments.md, "Speed on CPU", '
-            "shows how to train with these settings.",
-        ),
-        _throughput_section(
-            "native_atari_gpu",
-            "Native Atari backend on a GPU machine (SpaceInvaders)",
-            GPU_COMMAND,
-            "The same comparison where the network runs on a GPU and many cores emulate: the case the native "
-            "backend, and the two groups of games it then had overlapping emulation with the forward pass, were "
-            "meant for. Run on a "
-            "lent machine, with the code whose rollouts and updates skip torch's argument checks of the action "
-            "distributions (each costs a host-device sync). The 2.5x target is missed, and `network_only / a2c` "
-            "shows that no env backend can reach it with these settings: at 16 "
-            "games and 5 steps per update a forward pass sees 16 observations and an update 80, so the GPU waits "
-            "for Python to launch its kernels, and A2CPlus's larger network (BatchNorm and two 512-unit heads) costs "
-            "launches rather than arithmetic. Two groups of games were no faster than one here either, and the "
-            "two-group path was removed (see the first native table).",
-        ),
-        _throughput_section(
-            "native_adapter",
-            "Native Atari backend: the adapter's overhead over ale_py (SpaceInvaders, random actions)",
-            ADAPTER_COMMAND,
-            "Both step the same C++ games with the same emulator settings; `env_only_native` adds what "
-            "`AtariVecEnv` does in Python (episode statistics, frame-stack masking after episode ends, resets, "
-            "infos) and used the default groups of the time (two from 16 games). Single runs on this 2-core machine swing by "
-            "up to a third either way (see the pairs), and the environment-only runs of the table above last a "
-            "few seconds each, so the overhead target is judged here, on the median of more and longer pairs.",
-        ),
-        "### Start-up cost of the RL Zoo hook",
-        startup_section(),
-        "## 2. Learning at equal budgets",
-    ]
-    summaries = {}
-
-    def learning_section(name: str, *before: str) -> list[str]:
-        """An experiment's header and table after ``before`` (its title, a study); records its summary."""
-        table, summaries[name] = learning_table(name)
-        extra = [section for section in (learning_speed_table(name), progress_table(name), heads_table(name)) if section]
-        return [*before, _experiment_header(name), table, *extra]
-
-    for name, title in [
-        ("lunarlander", "LunarLander-v3"),
-        ("cartpole", "CartPole-v1: steps to a mean return of 475 (evaluated every 5,000 steps on 20 episodes)"),
-        ("spaceinvaders", "SpaceInvaders"),
-        ("breakout", "Breakout"),
-        ("breakout_1m", "Breakout, 1M steps"),
-        ("spaceinvaders_10m", "SpaceInvaders, 10M steps"),
-    ]:
-        sections += learning_section(name, f"### {title}")
-        if name == "cartpole":
-            sections += ["### README's vector quickstart, every argument at its default", defaults_section()]
-    sections += [
-        "### Tuning A2CPlus on LunarLander-v3",
-        tuning_section(
-            "tune_lunarlander",
-            "bash benchmarks/tune_lunarlander.sh first",
-            "The best by median over seeds (below), trial 65, was the base of the LunarLander-v3 entry of "
-            "`hyperparams/a2c_plus.yml` (with what the table after it measured best) until the second study.",
-        ),
-    ]
-    sections += learning_section("lunarlander_candidates")
-    sections += learning_section("lunarlander_normalized", "### Trial 65 with normalised observations and rewards")
-    sections += learning_section(
-        "lunarlander_normalized_candidates",
-        "### A second study, around the normalised entry",
-        tuning_section(
-            "tune_lunarlander_normalized",
-            "bash benchmarks/tune_lunarlander.sh normalized",
-            "Trials 0-3 were enqueued: the entry, and the entry with GAE lambda 0.95, with entropy coefficient "
-            "1e-3, and with trial 65's learning rate (0, 1 and 3 are configs of the table above, with five seeds). "
-            "The best trials the sampler found, 4 and 13, are validated over five seeds in the next table.",
-        ),
-    )
-    sections += learning_section(
-        "lunarlander_refined_candidates",
-        "### A third study, around trial 13",
-        tuning_section(
-            "tune_lunarlander_refine",
-            "bash benchmarks/tune_lunarlander.sh refine",
-            "All twelve trials were enqueued and none sampled or pruned: trial 13 of the second study (trial 0 "
-            "here) and eleven variations, each changing one setting (the CSV lists them). Trial 13 itself scored "
-            "2.5 here, against 144 to 204 over five seeds above: one run says little, so the two best "
-            "variations are validated over the same five seeds in the next table.",
-        ),
-    )
-    sections += learning_section("lunarlander_trial_13_variants", "### Trial 13 with one setting changed")
-    sections += learning_section("lunarlander_fresh_seeds", "### Trial 13 against its best variant on fresh seeds")
-    sections += learning_section("lunarlander_entry_variants", "### The entry with one setting changed")
-    sections += learning_section("lunarlander_adam", "### The entry and a PPO-like setting with Adam")
-    sections.append("## 3. Ablations")
-    sections += learning_section("ablation_lunarlander", "### LunarLander-v3")
-    sections += learning_section("ablation_atari", "### SpaceInvaders, short budget")
-    sections += learning_section("ablation_atari_1m", "### SpaceInvaders, 1M steps: optimizer and heads")
-    sections += batch_norm_section()
-    sections += ["## 4. Targets", targets(summaries)]
-    args.output.write_text("\n\n".join(sections) + "\n")
+    try:
+        report = render(args.template.read_text())
+    except ValueError as error:
+        sys.exit(f"{args.template}: {error}")
+    args.output.write_text(report)
     print(f"wrote {args.output}")
 
 

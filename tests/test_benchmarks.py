@@ -358,7 +358,8 @@ def test_report_judges_the_gpu_target_on_gpu_runs_only(tmp_path):
     write("native_atari", {"a2c": 200.0, "a2c_plus_native": 500.0})
     hours = "takes 5.6 hours for A2CPlus and 13.9 for SB3 A2C at their fastest training rates in section 1"
     run_it = "`python benchmarks/learning.py spaceinvaders_10m --configs a2c_plus_shared_heads`"
-    expected = f"the `atari` entry) | not run: one seed of 10M steps {hours} (2.3 and 6.9 on the GPU machine); {run_it} |"
+    gpu = "(2.3 and 6.9 on the GPU machine)"
+    expected = f"the former `atari` entry) | not run: one seed of 10M steps {hours} {gpu}; {run_it} |"
     assert expected in _report(tmp_path)
 
 
@@ -371,6 +372,29 @@ def test_report_lists_each_study_and_its_best_trials(tmp_path):
     assert "2 trials: 1 complete, 1 pruned, 0 failed" in second
     assert second.index("| 1 | 185.0 |") < second.index("| 0 | -20.5 |")
     assert "*Not run yet: `bash benchmarks/tune_lunarlander.sh first`.*" in report
+
+
+def test_report_template_has_one_marker_for_each_generator_and_nothing_else(tmp_path):
+    from benchmarks import report
+
+    template = report.TEMPLATE.read_text()
+    makers = report.generators({})
+    assert sorted(report.check_template(template, makers), key=str) == sorted(makers, key=str)
+    marker = "<!-- learning: lunarlander -->"
+    for broken, problem in [
+        (template.replace(marker, ""), f"no marker {marker} for it in the template"),
+        (template + "\n<!-- learning: pong -->\n", "unknown marker <!-- learning: pong -->"),
+        (template + "\n<!-- targets -->\n", "marker <!-- targets --> used 2 times"),
+        (template + "\nSee <!-- Targets -->.\n", "not a marker (line "),
+    ]:
+        with pytest.raises(ValueError, match=re.escape(problem)):
+            report.check_template(broken, makers)
+    # The script stops before writing anything
+    (tmp_path / "template.md").write_text(template.replace(marker, ""))
+    command = [sys.executable, str(BENCHMARKS / "report.py"), "--template", str(tmp_path / "template.md")]
+    failed = subprocess.run([*command, "--output", str(tmp_path / "report.md")], capture_output=True, text=True)
+    assert failed.returncode != 0 and f"no marker {marker}" in failed.stderr
+    assert not (tmp_path / "report.md").exists()
 
 
 def test_curves_of_runs_whose_logs_are_gone_are_kept(tmp_path):
@@ -447,17 +471,21 @@ def test_source_commit_is_dirty_for_code_changes_only(tmp_path, monkeypatch):
         git("checkout", "--", path)
 
 
-def test_entry_variants_fail_once_the_entry_lacks_the_text_they_replace():
-    from benchmarks.learning import A2C_PLUS_ENTRIES, ADAM_VARIANTS, ENTRY_VARIANTS, _entry_policy_kwargs_replaced
+def test_experiments_are_data_that_keep_what_their_rows_ran():
+    from benchmarks.learning import ADAM_VARIANTS, ENTRY_VARIANTS, EXPERIMENTS, REGISTRY
 
-    entry = A2C_PLUS_ENTRIES["LunarLander-v3"]["policy_kwargs"]
+    # Variants of an entry restate its policy_kwargs literally: a later change of the entry leaves them as they ran
     narrow = ENTRY_VARIANTS["entry_heads_256"].hyperparams["policy_kwargs"]
-    assert narrow == entry.replace("[512, 512]", "[256, 256]") != entry
+    assert "pi=[256, 256], vf=[256, 256]" in narrow and "512" not in narrow
     adam = ADAM_VARIANTS["entry_adam"].hyperparams["policy_kwargs"]
     assert "optimizer_class=th.optim.Adam" in adam and "RMSpropTFLike" not in adam
-    # Otherwise a variant would train the entry itself under its own name
-    with pytest.raises(ValueError, match=r"no longer contain '\[999, 999\]'"):
-        _entry_policy_kwargs_replaced("LunarLander-v3", "[999, 999]", "[256, 256]")
+    # `shared` holds what the experiments merge; every other entry is one
+    assert list(EXPERIMENTS) == [name for name in REGISTRY if name != "shared"]
+    # A merge (`<<: *trial_13`) takes the anchor's settings, in their order, and overrides one in place
+    trial_13 = EXPERIMENTS["lunarlander_normalized_candidates"].configs["trial_13"].hyperparams
+    variant = EXPERIMENTS["lunarlander_trial_13_variants"].configs["trial_13_ent_1e-4"].hyperparams
+    assert list(variant) == list(trial_13) and [key for key in trial_13 if trial_13[key] != variant[key]] == ["ent_coef"]
+    assert variant["ent_coef"] == 1e-4  # a float (`!!float`): YAML 1.1 reads a bare 1e-4 as a string
 
 
 class _Interrupted(Exception):
