@@ -66,3 +66,18 @@ class ZooAlgosProbe(gym.Env):
 
     def step(self, action):
         return np.zeros(1, dtype=np.float32), 0.0, True, False, {}
+
+
+def one_rollout(model) -> tuple:
+    """
+    Collect one rollout of ``model`` (n_steps per env, no update), as a notebook's batch needs it: the
+    buffer, and ``dones[t]``: step t ended an episode, i.e. observation t + 1 starts one. The rollout
+    must cut some episodes and not others, so that both cases are compared.
+    """
+    n_steps = model.n_steps
+    _, callback = model._setup_learn(total_timesteps=n_steps * model.n_envs, callback=None)
+    assert model.collect_rollouts(model.env, callback, model.rollout_buffer, n_rollout_steps=n_steps)
+    buffer = model.rollout_buffer
+    dones = np.concatenate([buffer.episode_starts[1:], model._last_episode_starts[None].astype(np.float32)])
+    assert 0 < dones.sum() < dones.size, "the batch must cut some episodes and not others"
+    return buffer, dones

@@ -14,6 +14,7 @@ from torch import nn
 
 from benchmarks.learning import NOTEBOOK_LUNAR_LANDER_FAITHFUL
 from sb3_a2c_plus import A2CPlus
+from tests.envs import one_rollout
 
 N_ACTIONS, OBS_DIM, SCALE = 4, 8, 40  # SCALE: the notebook's batch, over which its policy loss is a sum
 CONFIG = {
@@ -125,11 +126,7 @@ def test_config_builds_the_notebooks_network_and_optimiser(model):
 
 def test_one_update_has_the_notebooks_loss_and_clipped_gradient(model):
     network, pairs = _notebook_copy(model.policy)
-    _, callback = model._setup_learn(total_timesteps=N_STEPS * N_ENVS, callback=None)
-    assert model.collect_rollouts(model.env, callback, model.rollout_buffer, n_rollout_steps=N_STEPS)
-    buffer = model.rollout_buffer
-    dones = np.concatenate([buffer.episode_starts[1:], model._last_episode_starts[None].astype(np.float32)])
-    assert 0 < dones.sum() < dones.size, "the batch must cut some episodes and not others"
+    buffer, dones = one_rollout(model)
     # The notebook's next_states[-1]: the observations after the rollout's last step
     next_states = np.concatenate([buffer.observations[1:], model._last_obs[None]])
 

@@ -14,6 +14,7 @@ from torch.nn import functional as F
 
 from benchmarks.learning import A2C_PLUS_ENTRIES, NOTEBOOK_SPACE_INVADERS
 from sb3_a2c_plus import A2CPlus
+from tests.envs import one_rollout
 
 N_ACTIONS = 6
 # The recipe as the benchmark runs it, but for the budget and the learning-rate schedule
@@ -175,12 +176,7 @@ def test_recipe_builds_the_notebooks_network(recipe_model):
 def test_one_update_has_the_notebooks_loss_and_gradient(recipe_model):
     model = recipe_model
     network, pairs = _notebook_copy(model.policy)
-    _, callback = model._setup_learn(total_timesteps=N_STEPS * N_ENVS, callback=None)
-    assert model.collect_rollouts(model.env, callback, model.rollout_buffer, n_rollout_steps=N_STEPS)
-    buffer = model.rollout_buffer
-    # dones[t]: step t ended an episode, i.e. observation t + 1 starts one
-    dones = np.concatenate([buffer.episode_starts[1:], model._last_episode_starts[None].astype(np.float32)])
-    assert 0 < dones.sum() < dones.size, "the batch must cut some episodes and not others"
+    buffer, dones = one_rollout(model)
 
     model.train()
     ours = {key: model.logger.name_to_value[f"train/{key}"] for key in ("policy_loss", "value_loss", "entropy_loss")}
