@@ -5,7 +5,7 @@ Every figure in the report comes from those CSV files; nothing in it is typed by
     python benchmarks/report.py
 
 The narrative is docs/benchmarks.template.md: the report's text in Markdown, with a marker such as
-`<!-- learning: lunarlander -->` or `<!-- targets -->` where a generated table or section goes (the template's
+`<!-- learning: lunarlander -->` or `<!-- references -->` where a generated table or section goes (the template's
 first comment lists the kinds). To change the prose, edit the template and rerun this script; never edit
 docs/benchmarks.md. This script only computes and formats: each marker is replaced by what its generator makes
 (``generators``), and a marker without a generator, or a generator without a marker, stops it with an error.
@@ -25,12 +25,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.learning import EXPERIMENTS  # noqa: E402
-from benchmarks.throughput import TABLE_TRAINING_RUNS, breakdown, pair_ratios, summarize  # noqa: E402
+from benchmarks.throughput import TABLE_TRAINING_RUNS, breakdown, summarize  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 RESULTS = DOCS / "benchmarks"  # reassigned by --results
 NUMERIC = {"n_envs", "threads", "pair", "steps", "seed", "n_timesteps", "eval_episodes", "timesteps", "units"}
 STRINGS = {"experiment", "config", "algo", "env", "run", "log_dir", "commit", "date", "axis", "machine", "layer"}
+STRINGS |= {"reference", "source"}
 
 
 def _read(name: str) -> list[dict]:
@@ -86,32 +87,17 @@ def _by_config(rows: list[dict]) -> dict[str, list[dict]]:
     return grouped
 
 
-def _within_noise(plus: dict, base: dict) -> str:
-    """A warning for a target's verdict when A2CPlus and A2C differ by less than their spread over seeds."""
-    if abs(plus["mean"] - base["mean"]) < max(plus["std"], base["std"]):
-        return "; the gap is smaller than one standard deviation over seeds"
-    return ""
-
-
-def _paired_wins(plus: dict, base: dict) -> str:
-    """At how many of the seeds both ran A2CPlus scored higher: the gap seed by seed, not only on average."""
-    seeds = plus["per_seed"].keys() & base["per_seed"].keys()
-    wins = sum(plus["per_seed"][seed] > base["per_seed"][seed] for seed in seeds)
-    return f"; higher at {wins} of the {len(seeds)} seeds both ran" if len(seeds) > 1 else ""
-
-
 def _config_seeds(config: str, seeds: list[int]) -> str:
     return f"{config} seed{'s' * (len(seeds) > 1)} {', '.join(map(str, seeds))}"
 
 
-def learning_table(name: str) -> tuple[str, dict[str, dict[str, float]]]:
-    """Markdown table of one learning experiment and, per config, its mean and median scores."""
+def learning_table(name: str) -> str:
+    """Markdown table of one learning experiment."""
     rows = _read(name)
     if not rows:
         status = "No run finished yet" if _read(f"{name}_progress") else "Not run yet"
-        return f"*{status}: `python benchmarks/learning.py {name}`.*", {}
+        return f"*{status}: `python benchmarks/learning.py {name}`.*"
     experiment = EXPERIMENTS[name]
-    summary: dict[str, dict[str, float]] = {}
     if experiment.evaluation == "threshold":
         lines = [
             f"| config | seeds | reached {experiment.threshold:g} | steps to reach it: mean ± std (per seed) |",
@@ -124,12 +110,7 @@ def learning_table(name: str) -> tuple[str, dict[str, dict[str, float]]]:
                 for row in sorted(group, key=lambda row: row["seed"])
             )
             lines.append(f"| {config} | {len(group)} | {len(steps)}/{len(group)} | {_mean_std(steps)} ({per_seed}) |")
-            summary[config] = {
-                "mean": statistics.mean(steps) if steps else float("inf"),
-                "std": statistics.pstdev(steps) if steps else 0.0,
-                "reached": len(steps),
-            }
-        return "\n".join(lines), summary
+        return "\n".join(lines)
     evaluation = (
         f"{experiment.eval_episodes} full games, raw score, stochastic actions"
         if experiment.evaluation == "atari"
@@ -150,14 +131,6 @@ def learning_table(name: str) -> tuple[str, dict[str, dict[str, float]]]:
             f"| {config} | {len(group)} | {_mean_std(scores)} | {statistics.median(scores):.1f} "
             f"| {', '.join(f'{score:.{digits}f}' for score in scores)} | {_mean_std(train)} | {fps:.0f} |"
         )
-        summary[config] = {
-            "mean": statistics.mean(scores),
-            "std": statistics.pstdev(scores),
-            "median": statistics.median(scores),
-            "train": statistics.mean(train),
-            "seeds": len(group),
-            "per_seed": {row["seed"]: row["eval_mean"] for row in group},
-        }
     done = {(row["config"], row["seed"]) for row in rows}
     missing = []
     for config in experiment.configs:
@@ -168,7 +141,7 @@ def learning_table(name: str) -> tuple[str, dict[str, dict[str, float]]]:
             missing.append(_config_seeds(config, seeds))
     if missing:
         lines.append(f"\n*Not run yet: {', '.join(missing)} (`python benchmarks/learning.py {name}` resumes).*")
-    return "\n".join(lines), summary
+    return "\n".join(lines)
 
 
 SPEED_WINDOWS = 5  # the learning-speed table splits the budget into this many equal spans
@@ -385,13 +358,12 @@ def experiment_header(name: str) -> str:
 
 def throughput_section(name: str) -> str:
     """One table of benchmarks/throughput.py: its command, machine, rates and where the time goes."""
-    rows, command = _read(name), THROUGHPUT_COMMANDS[name]
+    rows, meta = _read(name), _meta(name)
     if not rows:
-        return f"*Not run yet: `{command}`.*"
+        return f"*Not run yet: `python benchmarks/throughput.py --output docs/benchmarks/{name}`.*"
     steps = rows[0]["steps"]
-    meta = _meta(name)
     return (
-        f"Command: `{meta.get('command', command)}` ({steps:,} timed steps per run after a warm-up, "
+        f"Command: `{meta['command']}` ({steps:,} timed steps per run after a warm-up, "
         f"alternating runs, each in a fresh process). Machine: {_machine(meta)}. "
         f"Raw results: [{name}.csv](benchmarks/{name}.csv).\n\n{summarize(rows)}"
         + (
@@ -413,7 +385,7 @@ def _trials(name: str) -> list[dict] | None:
 
 def tuning_section(name: str) -> str:
     """One LunarLander study: what ran, how many trials completed (its best trials: ``tuning_trials``)."""
-    trials, command = _trials(name), TUNING_COMMANDS[name]
+    trials, command = _trials(name), f"bash benchmarks/tune_lunarlander.sh {TUNING_STAGES[name]}"
     if trials is None:
         return f"*Not run yet: `{command}`.*"
     states = {state: sum(trial["state"] == state for trial in trials) for state in ("COMPLETE", "PRUNED", "FAIL")}
@@ -465,206 +437,68 @@ def startup_section() -> str:
     )
 
 
-# Raw scores of a uniformly random policy, from the DQN paper (Mnih et al., Nature 2015, Extended Data Table 2)
-# The A2CPlus configs judged against SB3's A2C, per experiment, and how an Atari target names them
-ABOVE_A2C_TARGETS = [
-    ("lunarlander", "a2c_plus"),
-    ("spaceinvaders", "a2c_plus"),
-    ("spaceinvaders", "a2c_plus_shared_heads"),
-    ("breakout", "a2c_plus"),
-    ("breakout_1m", "a2c_plus"),
-    ("spaceinvaders_10m", "a2c_plus"),
-    ("spaceinvaders_10m", "a2c_plus_shared_heads"),
-    ("spaceinvaders_10m", "a2c_plus_head_batch_norm"),
-    ("ablation_atari_1m", "shared_heads"),
-    ("ablation_atari_1m", "head_batch_norm"),
-]
-# The A2CPlus configs of the 10M experiment, each judged against the >= 1000 target too
-TEN_MILLION_CONFIGS = tuple(config for name, config in ABOVE_A2C_TARGETS if name == "spaceinvaders_10m")
-ENTRY_NAME = "A2CPlus (shared heads, the former `atari` entry)"
-HEAD_BATCH_NORM_NAME = "A2CPlus (the former `atari` entry with `head_batch_norm=True`)"
-# The 10M experiment and the 1M ablation name the same settings differently
-A2C_PLUS_NAMES = {
-    "a2c_plus": "A2CPlus (separate heads)",
-    "a2c_plus_shared_heads": ENTRY_NAME,
-    "shared_heads": ENTRY_NAME,
-    "a2c_plus_head_batch_norm": HEAD_BATCH_NORM_NAME,
-    "head_batch_norm": HEAD_BATCH_NORM_NAME,
-}
-RANDOM_SCORES = {"BreakoutNoFrameskip-v4": 1.7, "SpaceInvadersNoFrameskip-v4": 148.0}
-
-# The command of each throughput table, in the order of section 1: shown while a table has no rows yet (once it has,
-# the command saved with them). The recorded commands of some tables name the run a2c_plus_native_pipelined, which
-# throughput.py no longer has; these leave it out
-GPU_COMMAND = (
-    "python benchmarks/throughput.py --runs a2c a2c_plus_native network_only env_only_native --n-envs 16 "
-    "--threads 2 --pairs 3 --steps 40000 --output docs/benchmarks/native_atari_gpu"
+# The tables of benchmarks/throughput.py and the stages of benchmarks/tune_lunarlander.sh, in the report's order
+THROUGHPUT_TABLES = (
+    "throughput",
+    "native_atari",
+    "native_atari_shared_heads",
+    "openmp_release",
+    "native_atari_malloc",
+    "native_atari_gpu",
+    "native_adapter",
 )
-ADAPTER_COMMAND = (
-    "python benchmarks/throughput.py --runs env_only_native env_only_raw --n-envs 8 16 --threads 2 --pairs 7 "
-    "--steps 100000 --output docs/benchmarks/native_adapter"
-)
-THROUGHPUT_COMMANDS = {
-    "throughput": "python benchmarks/throughput.py --n-envs 8 16 --threads 1 2 --pairs 3 --steps 20000",
-    "native_atari": (
-        "python benchmarks/throughput.py --runs a2c a2c_plus_native network_only env_only env_only_native "
-        "env_only_raw --n-envs 8 16 --threads 2 --pairs 3 --steps 20000 --output docs/benchmarks/native_atari"
-    ),
-    "native_atari_shared_heads": (
-        "python benchmarks/throughput.py --runs a2c a2c_plus_native network_only --n-envs 8 16 --threads 2 --pairs 3 "
-        "--steps 20000 --output docs/benchmarks/native_atari_shared_heads"
-    ),
-    "openmp_release": (
-        "python benchmarks/throughput.py --runs a2c a2c_plus a2c_plus_no_release a2c_plus_native "
-        "a2c_plus_native_no_release network_only --n-envs 8 16 --threads 2 --pairs 3 --steps 20000 "
-        "--output docs/benchmarks/openmp_release"
-    ),
-    "native_atari_malloc": (
-        "MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 python benchmarks/throughput.py --runs a2c "
-        "a2c_plus_native network_only --n-envs 8 16 --threads 2 --pairs 3 --steps 20000 "
-        "--output docs/benchmarks/native_atari_malloc"
-    ),
-    "native_atari_gpu": GPU_COMMAND,
-    "native_adapter": ADAPTER_COMMAND,
-}
-# The command of each LunarLander study
-TUNING_COMMANDS = {
-    "tune_lunarlander": "bash benchmarks/tune_lunarlander.sh first",
-    "tune_lunarlander_normalized": "bash benchmarks/tune_lunarlander.sh normalized",
-    "tune_lunarlander_refine": "bash benchmarks/tune_lunarlander.sh refine",
-}
+TUNING_STAGES = {"tune_lunarlander": "first", "tune_lunarlander_normalized": "normalized", "tune_lunarlander_refine": "refine"}
 
 
-def targets(summaries: dict[str, dict[str, dict[str, float]]]) -> str:
-    """The issues' targets, each checked against the measured numbers."""
-    lines = ["| target | measured | met |", "|---|---|---|"]
+def _median(values: list[float]) -> str:
+    return f"{statistics.median(values):.1f} ({len(values)} seed{'s' * (len(values) > 1)})" if values else "–"
 
-    def add(target: str, measured: str, met: bool | str | None) -> None:
-        verdict = met if isinstance(met, str) else "yes" if met else "no" if met is not None else "not measured"
-        lines.append(f"| {target} | {measured} | {verdict} |")
 
-    for name, setting in (("throughput", ""), ("openmp_release", ", OpenMP threads released")):
-        for (n_envs, threads), ratios in pair_ratios(_read(name), "a2c_plus").items():
-            ratio = statistics.median(ratios)
-            target = f"training steps/s A2CPlus / A2C >= 1.0 ({n_envs} envs, {threads} torch threads{setting})"
-            add(target, f"{ratio:.3f}", ratio >= 1.0)
-    native_tables = (
-        ("native_atari", 1.5, "", False),
-        ("native_atari_malloc", 1.5, ", malloc keeps freed memory", False),
-        ("native_atari_gpu", 2.5, ", GPU machine", True),
-        ("native_atari_shared_heads", 1.5, ", shared heads", False),
-        ("openmp_release", 1.5, ", shared heads, OpenMP threads released", False),
-    )
-    native_results = {name: _read(name) for name, *_ in native_tables}
-    for name, target, setting, needs_gpu in native_tables:
-        native = native_results[name]
-        without_gpu = needs_gpu and _meta(name).get("environment", {}).get("gpu", "none") == "none"
-        # What A2CPlus would reach if emulation cost nothing: no env backend can beat it
-        bounds = {key: statistics.median(ratios) for key, ratios in pair_ratios(native, "network_only").items()}
-        for run, groups in (("a2c_plus_native", "one group"), ("a2c_plus_native_pipelined", "two groups")):
-            for (n_envs, threads), ratios in pair_ratios(native, run).items():
-                ratio = statistics.median(ratios)
-                bound = f" (emulation free: {bounds[n_envs, threads]:.3f})" if (n_envs, threads) in bounds else ""
-                met: bool | str = ratio >= target
-                if without_gpu:
-                    met, bound = "not measured", f"{bound}; that run had no GPU"
-                add(
-                    f"A2CPlus on the native backend ({groups}) / A2C on SubprocVecEnv >= {target} "
-                    f"({n_envs} envs, {threads} threads{setting})",
-                    f"{ratio:.3f}{bound}",
-                    met,
-                )
-    if not native_results["native_atari_gpu"]:
-        add(
-            "A2CPlus on the native backend / A2C on SubprocVecEnv >= 2.5 on a GPU machine with many cores",
-            f"needs a GPU machine (none was lent to this project's runs): `{GPU_COMMAND}`",
-            None,
-        )
-    adapter = pair_ratios(_read("native_adapter"), "env_only_native", base="env_only_raw")
-    for (n_envs, _), ratios in adapter.items():
-        overhead = statistics.median(1 - ratio for ratio in ratios)
-        add(f"native adapter overhead vs raw ale_py < 10% ({n_envs} envs)", f"{overhead:.1%}", overhead < 0.10)
-    if not adapter:
-        add("native adapter overhead vs raw ale_py < 10%", f"not run yet: `{ADAPTER_COMMAND}`", None)
-    lunar = summaries.get("lunarlander", {})
-    if "a2c_plus" in lunar:
-        add(
-            "LunarLander-v3, 500k steps: A2CPlus median >= 200",
-            f"{lunar['a2c_plus']['median']:.1f}",
-            lunar["a2c_plus"]["median"] >= 200,
-        )
-    for name, config in ABOVE_A2C_TARGETS:
-        scores = summaries.get(name, {})
-        env_id, budget = EXPERIMENTS[name].env_id, EXPERIMENTS[name].n_timesteps
-        contender = A2C_PLUS_NAMES[config] if EXPERIMENTS[name].evaluation == "atari" else "A2CPlus"
-        target = f"{env_id}, {budget:,} steps: {contender} above SB3 A2C (mean final evaluation)"
-        if config in scores and "a2c" in scores:
-            plus, base = scores[config]["mean"], scores["a2c"]["mean"]
-            seeds = f"{scores[config]['seeds']} and {scores['a2c']['seeds']} seeds"
-            random_score = RANDOM_SCORES.get(env_id)
-            if random_score is not None and max(plus, base) <= random_score:
-                # Below random play, the order of the two says nothing about learning
-                add(target, f"{plus:.1f} vs {base:.1f} ({seeds}); neither above random play ({random_score})", "inconclusive")
-            elif min(scores[config]["seeds"], scores["a2c"]["seeds"]) < 2:
-                # One seed has no spread to weigh the gap against
-                add(target, f"{plus:.1f} vs {base:.1f} ({seeds}); one seed cannot tell a gap from luck", "inconclusive")
-            else:
-                caveats = _within_noise(scores[config], scores["a2c"]) + _paired_wins(scores[config], scores["a2c"])
-                add(target, f"{plus:.1f} vs {base:.1f} ({seeds}){caveats}", plus > base)
-        else:
-            add(target, f"not run yet: `python benchmarks/learning.py {name}`", None)
-    cartpole = summaries.get("cartpole", {})
-    if "a2c_plus" in cartpole and "a2c" in cartpole:
-        plus, base = cartpole["a2c_plus"]["mean"], cartpole["a2c"]["mean"]
-        measured = f"{plus:,.0f} vs {base:,.0f}{_within_noise(cartpole['a2c_plus'], cartpole['a2c'])}"
-        add("CartPole-v1: fewer steps to 475 than SB3 A2C (mean over seeds)", measured, plus < base)
-    startup = _meta("startup")
-    if startup:
-        hook_ms = startup["hook_import_ms_median"]
-        add("RL Zoo hook adds < 5 ms to `python -c pass` (median)", f"{hook_ms:.2f} ms", hook_ms < 5)
-
-    # Why not measured: how long 10M steps take at the fastest training rates measured, per algorithm
-    def hours_for_10m(rows: list[dict]) -> dict[str, float] | None:
-        fastest = {
-            run: max((row["steps_per_second"] for row in rows if row["run"] == run), default=0.0)
-            for run in ("a2c", "a2c_plus_native")
-        }
-        return {run: 10_000_000 / rate / 3600 for run, rate in fastest.items()} if all(fastest.values()) else None
-
-    hours = hours_for_10m([*native_results["native_atari"], *native_results["native_atari_malloc"]])
-    not_run = "not run yet"
-    if hours:
-        not_run = (
-            f"not run: one seed of 10M steps takes {hours['a2c_plus_native']:.1f} hours for A2CPlus and "
-            f"{hours['a2c']:.1f} for SB3 A2C at their fastest training rates in section 1"
-        )
-        gpu_hours = hours_for_10m(native_results["native_atari_gpu"])
-        if gpu_hours:
-            not_run += f" ({gpu_hours['a2c_plus_native']:.1f} and {gpu_hours['a2c']:.1f} on the GPU machine)"
-    progress = _read("spaceinvaders_10m_progress")
-    for config in TEN_MILLION_CONFIGS:
-        target = f"SpaceInvaders >= 1000 after 10M steps, {A2C_PLUS_NAMES[config]}"
-        long_run = summaries.get("spaceinvaders_10m", {}).get(config)
-        if long_run:
-            seeds = f"{long_run['seeds']} seed{'s' * (long_run['seeds'] > 1)}"
-            add(target, f"{long_run['mean']:.1f} ({seeds})", long_run["mean"] >= 1000)
-            continue
-        measured = not_run
-        started = [point for point in progress if point["config"] == config]
-        if started:
-            last = max(started, key=lambda point: point["timesteps"])
-            measured = measured.replace("not run: ", "not finished: ", 1)
-            measured += (
-                f"; under way: seed {last['seed']} at {last['timesteps']:,} steps, its last 100 training games "
-                f"{last['last_100_train_mean']:.1f}"
+def references_section() -> str:
+    """
+    Per experiment with references (references.csv: the notebooks' and published scores), those scores beside
+    what each config of it measured here: medians over seeds of the final evaluation and of the last 100
+    training episodes, and for runs not finished, where they stand.
+    """
+    references: dict[str, list[dict]] = {}
+    for reference in _read("references"):
+        references.setdefault(reference["experiment"], []).append(reference)
+    parts = []
+    for name, cited in references.items():
+        experiment = EXPERIMENTS[name]
+        lines = [
+            f"**{experiment.env_id}, {experiment.n_timesteps:,} steps** (the final evaluation as in section 2's table)",
+            "",
+            "| who | final evaluation, median | last 100 training episodes, median | source |",
+            "|---|---|---|---|",
+        ]
+        for reference in cited:
+            evaluation, training = (reference[key] for key in ("evaluation", "training"))
+            lines.append(
+                f"| {reference['reference']} | {'–' if evaluation == '' else f'{evaluation:g}'} "
+                f"| {'–' if training == '' else f'{training:g}'} | {reference['source']} |"
             )
-        add(target, f"{measured}; `python benchmarks/learning.py spaceinvaders_10m --configs {config}`", None)
-    return "\n".join(lines)
+        for config, group in _by_config(_read(name)).items():
+            scores, train = [row["eval_mean"] for row in group], [row["last_100_train_mean"] for row in group]
+            lines.append(f"| `{config}`, here | {_median(scores)} | {_median(train)} | section 2 |")
+        finished = {(row["config"], row["seed"]) for row in _read(name)}
+        latest: dict[tuple[str, int], dict] = {}
+        for point in _read(f"{name}_progress"):
+            if (point["config"], point["seed"]) not in finished:
+                key = point["config"], point["seed"]
+                latest[key] = max(latest.get(key, point), point, key=lambda point: point["timesteps"])
+        lines += [
+            f"| `{config}` seed {seed}, here, not finished | – | {point['last_100_train_mean']:.1f} at "
+            f"{point['timesteps']:,} steps | section 2, runs under way |"
+            for (config, seed), point in latest.items()
+        ]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) or "*No references recorded (docs/benchmarks/references.csv).*"
 
 
-def learning_results(name: str, summaries: dict[str, dict[str, dict[str, float]]]) -> str:
+def learning_results(name: str) -> str:
     """An experiment's table and, where they apply, its learning speed, runs under way and hidden units."""
-    table, summaries[name] = learning_table(name)
+    table = learning_table(name)
     extra = [section for section in (learning_speed_table(name), progress_table(name), heads_table(name)) if section]
     return "\n\n".join([table, *extra])
 
@@ -676,24 +510,24 @@ MARKER = re.compile(r"<!-- ([a-z_]+)(?:: ([a-z0-9_]+))? -->")
 TEMPLATE_COMMENT = re.compile(r"^<!--\n.*?^-->\n*", re.MULTILINE | re.DOTALL)
 
 
-def generators(summaries: dict[str, dict[str, dict[str, float]]]) -> dict[tuple[str, str | None], Callable[[], str]]:
+def generators() -> dict[tuple[str, str | None], Callable[[], str]]:
     """
     What each marker of the template is replaced with, keyed by (kind, name): every table, figure and section
-    this script generates. The learning results record their summaries in ``summaries`` for the targets.
+    this script generates.
     """
     makers: dict[tuple[str, str | None], Callable[[], str]] = {}
-    for name in THROUGHPUT_COMMANDS:
+    for name in THROUGHPUT_TABLES:
         makers["throughput", name] = partial(throughput_section, name)
     for name in EXPERIMENTS:
         makers["experiment", name] = partial(experiment_header, name)
-        makers["learning", name] = partial(learning_results, name, summaries)
-    for name in TUNING_COMMANDS:
+        makers["learning", name] = partial(learning_results, name)
+    for name in TUNING_STAGES:
         makers["tuning", name] = partial(tuning_section, name)
         makers["trials", name] = partial(tuning_trials, name)
     makers["startup", None] = startup_section
     makers["defaults", None] = defaults_section
     makers["batch_norm", None] = batch_norm_section
-    makers["targets", None] = partial(targets, summaries)
+    makers["references", None] = references_section
     return makers
 
 
@@ -727,11 +561,9 @@ def render(template: str) -> str:
     The report: the template's text with each marker replaced by what its generator makes. Paragraphs are
     separated by one blank line; one whose markers all came out empty is dropped.
     """
-    summaries: dict[str, dict[str, dict[str, float]]] = {}
-    makers = generators(summaries)
+    makers = generators()
     found = check_template(template, makers)
-    # The targets weigh the learning results, so they are made last
-    made = {key: makers[key]() for key in sorted(found, key=lambda key: key[0] == "targets")}
+    made = {key: makers[key]() for key in found}
     paragraphs = re.split(r"\n{2,}", TEMPLATE_COMMENT.sub("", template).strip())
     rendered = [MARKER.sub(lambda match: made[match[1], match[2]], paragraph) for paragraph in paragraphs]
     return "\n\n".join(paragraph for paragraph in rendered if paragraph.strip()) + "\n"
