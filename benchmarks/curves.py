@@ -4,12 +4,11 @@ from the runs' Monitor logs, and their plot (mean and std over seeds).
 """
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from benchmarks.learning import Experiment
+from benchmarks.registry import Experiment
 
 CURVE_BINS = 50
 # What the curves' step axis counts; Atari curves written before this column counted emulator frames
@@ -19,7 +18,7 @@ LOG_DIR_SEPARATOR = ";"
 
 
 def binned_curves(
-    experiment: "Experiment",
+    experiment: Experiment,
     results: list[dict[str, str]],
     n_timesteps: int,
     runs_dir: Path,
@@ -71,7 +70,7 @@ def binned_curves(
     return rows
 
 
-def plot_curves(name: str, experiment: "Experiment", curves: list[dict[str, Any]], path: Path) -> None:
+def plot_curves(name: str, experiment: Experiment, curves: list[dict[str, Any]], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")

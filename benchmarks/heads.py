@@ -1,112 +1,36 @@
 """
-How much of each network's fully connected part still learns after an Atari run: for every run of an
-experiment whose model is kept (benchmarks/runs/): the final model of a finished run, the last
-checkpoint of a checkpointed run still going, the share of hidden units (a ReLU or leaky ReLU after
-a linear layer, or after its BatchNorm) that never fire while the model plays, the share that fires
-in a typical state, how far RMSprop moves the weights before them (from the saved optimizer state),
-and the policy's mean entropy over the states it visits.
+How much of each network's fully connected part still learns after an Atari run, for every run of an experiment
+whose model is kept (benchmarks/runs/: a finished run's final model, a checkpointed run's last checkpoint):
+``sb3_a2c_plus.common.diagnostics``' share of hidden units that never fire while the model plays (--games games
+of the native backend, --steps steps, sampled actions), the share that fires per state, RMSprop's step, and
+the policy's mean entropy.
 
     python benchmarks/heads.py ablation_atari_1m
 
-A ReLU unit that never fires passes no gradient to its weights, so it has stopped learning for good
-(a leaky ReLU still passes a hundredth). The model plays --games games of the native backend for
---steps steps with sampled actions and BatchNorm's running statistics, as in its rollouts. Adds its
-rows to docs/benchmarks/<experiment>_heads.csv, in place of earlier rows of the same model and
-keeping those of models no longer here (and to the .json beside it: commands and machine), which
-the report shows under the experiment.
+Adds its rows to docs/benchmarks/<experiment>_heads.csv, in place of earlier rows of the same model and keeping
+those of models no longer here (and to the .json beside it: commands and machine); the report shows them.
 """
 
 import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch as th
-from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import checkpoints  # noqa: E402
 from benchmarks.common import RESULTS_DIR, command_line, environment_info, write_csv, write_text_atomically  # noqa: E402
-from benchmarks.learning import EXPERIMENTS, LOG_DIR_SEPARATOR, RUNS_DIR, _read_rows, _run_folder  # noqa: E402
+from benchmarks.learning import LOG_DIR_SEPARATOR, RUNS_DIR, _read_rows, _run_folder  # noqa: E402
+from benchmarks.registry import EXPERIMENTS  # noqa: E402
+from sb3_a2c_plus.common.diagnostics import rmsprop_step_to_learning_rate, unit_activity  # noqa: E402
 
 FIELDS = ["config", "algo", "seed", "n_timesteps", "layer", "units", "never_fire", "active_per_state", "step_to_lr"]
 FIELDS += ["policy_entropy", "uniform_entropy", "commit", "date"]
 # One model's rows: a run measured again replaces them
 MODEL_KEY = ("config", "seed", "n_timesteps")
-
-
-def step_to_learning_rate(policy: Any, activation: str) -> float | None:
-    """
-    How far RMSprop moves the weights of the linear layer before ``activation``, as a share of the learning
-    rate: the mean over its weights of the gradient's RMS (the root of RMSprop's squared-gradient average)
-    over RMSprop's denominator. TF-like RMSprop adds epsilon under the root, torch's after it, so gradients
-    far below the root of epsilon get steps far below the learning rate from the TF-like one.
-    """
-    from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
-
-    prefix, index = activation.rsplit(".", 1)
-    linear = None
-    if index.isdigit() and int(index) > 0:
-        linear = policy.get_submodule(f"{prefix}.{int(index) - 1}")
-        if isinstance(linear, nn.BatchNorm1d) and int(index) > 1:  # a head with BatchNorm: the layer before it
-            linear = policy.get_submodule(f"{prefix}.{int(index) - 2}")
-    optimizer = policy.optimizer
-    state = optimizer.state.get(linear.weight, {}) if isinstance(linear, nn.Linear) else {}
-    if "square_avg" not in state or not isinstance(optimizer, RMSpropTFLike | th.optim.RMSprop):
-        return None  # not a linear layer's activation, no update yet, or not RMSprop
-    square_avg, eps = state["square_avg"], optimizer.param_groups[0]["eps"]
-    rms = square_avg.sqrt()
-    denominator = (square_avg + eps).sqrt() if isinstance(optimizer, RMSpropTFLike) else rms + eps
-    return (rms / denominator).mean().item()
-
-
-def unit_activity(policy: Any, env: Any, steps: int) -> tuple[dict[str, tuple[int, float, float]], float]:
-    """
-    Play ``env`` with ``policy`` (sampled actions) and watch its fully connected activations.
-
-    :return: per activation layer (named by its module path) its number of units, the share that never
-        fired, and the mean over the visited states of the share that fired; and the mean entropy of the
-        action distribution over the visited states
-    """
-    fired: dict[str, th.Tensor] = {}
-    per_state: dict[str, list[float]] = {}
-
-    def watch(name: str):
-        def hook(module: nn.Module, inputs: tuple[th.Tensor, ...], output: th.Tensor) -> None:
-            if inputs[0].dim() == 2:  # after a linear layer; the convolutions' activations are 4-D
-                active = inputs[0] > 0
-                fired[name] = fired[name] | active.any(dim=0) if name in fired else active.any(dim=0)
-                per_state.setdefault(name, []).append(active.float().mean().item())
-
-        return hook
-
-    handles = [
-        module.register_forward_hook(watch(name))
-        for name, module in policy.named_modules()
-        if isinstance(module, nn.ReLU | nn.LeakyReLU)
-    ]
-    policy.set_training_mode(False)
-    entropies = []
-    observations = env.reset()
-    try:
-        with th.no_grad():
-            for _ in range(steps):
-                tensor = policy.obs_to_tensor(observations)[0]
-                distribution = policy.get_distribution(tensor)
-                policy.predict_values(tensor)  # the critic's own hidden layers, where it has them
-                entropies.append(distribution.entropy().mean().item())
-                observations, _, _, _ = env.step(distribution.get_actions().cpu().numpy())
-    finally:
-        for handle in handles:
-            handle.remove()
-    layers = {
-        name: (active.numel(), 1.0 - active.float().mean().item(), float(np.mean(per_state[name])))
-        for name, active in fired.items()
-    }
-    return layers, float(np.mean(entropies))
 
 
 def kept_models(experiment_name: str, results_path: Path, runs_dir: Path) -> tuple[list[tuple[dict, Path]], list[str]]:
@@ -168,7 +92,7 @@ def main() -> None:
             env.close()
         uniform = float(np.log(model.action_space.n))
         for layer, (units, never_fire, active_per_state) in layers.items():
-            step = step_to_learning_rate(model.policy, layer)
+            step = rmsprop_step_to_learning_rate(model.policy, layer)
             rows.append(
                 {**labels, "layer": layer, "units": units, "never_fire": round(never_fire, 4)}
                 | {"active_per_state": round(active_per_state, 4)}

@@ -27,12 +27,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -48,67 +46,9 @@ from benchmarks.common import (  # noqa: E402
 )
 from benchmarks.curves import LOG_DIR_SEPARATOR, plot_curves  # noqa: E402
 from benchmarks.curves import binned_curves as _curves  # noqa: E402
+from benchmarks.registry import EXPERIMENTS, Config, Experiment  # noqa: E402
 
 RUNS_DIR = Path(__file__).resolve().parent / "runs"
-A2C_PLUS_ENTRIES = yaml.safe_load((Path(__file__).resolve().parent.parent / "hyperparams" / "a2c_plus.yml").read_text())
-# The registry of experiments: one entry an experiment, with its configs
-EXPERIMENTS_FILE = Path(__file__).resolve().parent / "experiments.yml"
-
-
-@dataclass(frozen=True)
-class Config:
-    """One contender: a zoo algorithm with its zoo settings, plus optional overrides."""
-
-    algo: str
-    hyperparams: dict[str, Any] = field(default_factory=dict)
-    # A learning-rate schedule the zoo's config language cannot express, as (start, end)
-    linear_learning_rate: tuple[float, float] | None = None
-
-
-@dataclass(frozen=True)
-class Experiment:
-    env_id: str
-    n_timesteps: int
-    seeds: tuple[int, ...]
-    configs: dict[str, Config]
-    evaluation: str  # "deterministic" (n episodes), "atari" (full games, raw score, stochastic), "threshold"
-    eval_episodes: int = 100
-    threshold: float | None = None
-    threads: int = 1
-    vec_env: str = "dummy"  # or "subproc", or "native" (Atari on AtariVecEnv, the zoo's `native_atari: True`)
-    curve_window: int = 100
-    # Agent steps between checkpoints, for runs longer than a session: a stopped run resumes from its last
-    checkpoint_every: int | None = None
-
-
-def _config(settings: dict[str, Any]) -> Config:
-    """A config of experiments.yml: ``algo``, an optional ``linear_learning_rate`` and the hyperparameters."""
-    hyperparams = dict(settings)
-    algo = hyperparams.pop("algo")
-    linear_learning_rate = hyperparams.pop("linear_learning_rate", None)
-    return Config(algo, hyperparams, tuple(linear_learning_rate) if linear_learning_rate else None)
-
-
-def _experiment(settings: dict[str, Any]) -> Experiment:
-    """An experiment of experiments.yml, its seeds a tuple and its configs :class:`Config`."""
-    configs = {name: _config(config) for name, config in settings["configs"].items()}
-    return Experiment(**{**settings, "seeds": tuple(settings["seeds"]), "configs": configs})
-
-
-# `shared` holds the settings that the experiments merge: it is no experiment
-REGISTRY = yaml.safe_load(EXPERIMENTS_FILE.read_text())
-EXPERIMENTS = {name: _experiment(settings) for name, settings in REGISTRY.items() if name != "shared"}
-
-# The names other modules and the tests use
-SHARED_HEADS_ATARI = dict(REGISTRY["shared"]["shared_heads_atari"])
-CONTENDERS = EXPERIMENTS["cartpole"].configs
-ATARI_CONTENDERS = EXPERIMENTS["breakout"].configs
-ATARI_ABLATIONS = EXPERIMENTS["ablation_atari"].configs
-ENTRY_VARIANTS = EXPERIMENTS["lunarlander_entry_variants"].configs
-ADAM_VARIANTS = EXPERIMENTS["lunarlander_adam"].configs
-NOTEBOOK_LUNAR_LANDER = EXPERIMENTS["lunarlander"].configs["a2c_plus_notebook"]
-NOTEBOOK_LUNAR_LANDER_FAITHFUL = EXPERIMENTS["lunarlander"].configs["a2c_plus_notebook_faithful"]
-NOTEBOOK_SPACE_INVADERS = EXPERIMENTS["spaceinvaders_10m"].configs["a2c_plus_notebook"]
 
 FIELDS = [
     "experiment",
@@ -130,8 +70,24 @@ FIELDS = [
 ]
 
 
+def _quickstart(config: Config, env_id: str, seed: int, log_folder: Path):
+    """
+    README's quickstart, ``ALGO("MlpPolicy", env_id, seed=seed)``: the class defaults, unless the config sets some.
+    The env is what SB3 makes of the id (``gym.make``, Monitor), its Monitor writing the log the curves read.
+    """
+    import gymnasium as gym
+    from stable_baselines3 import A2C
+    from stable_baselines3.common.monitor import Monitor
+
+    from sb3_a2c_plus import A2CPlus
+
+    log_folder.mkdir(parents=True, exist_ok=True)
+    env = Monitor(gym.make(env_id), str(log_folder / "monitor"))
+    return {"a2c": A2C, "a2c_plus": A2CPlus}[config.algo]("MlpPolicy", env, seed=seed, **config.hyperparams)
+
+
 def _evaluate(experiment: Experiment, model, manager, seed: int) -> tuple[float, float]:
-    from stable_baselines3.common.env_util import make_atari_env
+    from stable_baselines3.common.env_util import make_atari_env, make_vec_env
     from stable_baselines3.common.evaluation import evaluate_policy
     from stable_baselines3.common.vec_env import VecFrameStack, sync_envs_normalization
 
@@ -148,6 +104,8 @@ def _evaluate(experiment: Experiment, model, manager, seed: int) -> tuple[float,
             n_stack=4,
         )
         deterministic = False
+    elif manager is None:  # the quickstart's model: one env, as it trained on
+        eval_env, deterministic = make_vec_env(experiment.env_id, n_envs=1, seed=10_000 + seed), True
     else:
         eval_env = manager.create_envs(n_envs=10, eval_env=True)
         eval_env.seed(10_000 + seed)
@@ -177,6 +135,7 @@ def run_one(
     """Train and evaluate one (config, seed) in this process (``output_dir``: for a checkpointed run's progress)."""
     import torch as th
     from stable_baselines3.common.callbacks import EvalCallback, StopTrainingOnRewardThreshold
+    from stable_baselines3.common.logger import configure
     from stable_baselines3.common.utils import LinearSchedule
 
     experiment = EXPERIMENTS[name]
@@ -186,16 +145,22 @@ def run_one(
     hyperparams = dict(config.hyperparams)
     if experiment.vec_env == "native":
         hyperparams["native_atari"] = True
-    manager, model = zoo_experiment(
-        config.algo,
-        experiment.env_id,
-        seed=seed,
-        n_timesteps=n_timesteps,
-        log_folder=log_folder,
-        hyperparams=hyperparams or None,
-        vec_env="dummy" if experiment.vec_env == "native" else experiment.vec_env,
-    )
-    log_dir = str(Path(manager.save_path).relative_to(runs_dir))
+    if experiment.zoo:
+        manager, model = zoo_experiment(
+            config.algo,
+            experiment.env_id,
+            seed=seed,
+            n_timesteps=n_timesteps,
+            log_folder=log_folder,
+            hyperparams=hyperparams or None,
+            vec_env="dummy" if experiment.vec_env == "native" else experiment.vec_env,
+        )
+        log_dir = str(Path(manager.save_path).relative_to(runs_dir))
+    else:
+        manager, model = None, _quickstart(config, experiment.env_id, seed, log_folder)
+        log_dir = str(log_folder.relative_to(runs_dir))
+    # The training diagnostics (losses, gradient norm, clipped share, inactive units) every log_interval updates
+    model.set_logger(configure(str(runs_dir / log_dir), ["csv"]))
     commit, date = source_commit(), time.strftime("%Y-%m-%d")
     checkpoint = None
     if experiment.checkpoint_every:
@@ -239,8 +204,11 @@ def run_one(
     train_seconds = checkpoint.seconds() if checkpoint else time.perf_counter() - start_time
     # Where the zoo keeps it (<log_dir>/<env>.zip, VecNormalize statistics beside config.yml), so
     # rl_zoo3.enjoy and record_video play it; a checkpointed run's checkpoint goes once its row is written
-    with contextlib.redirect_stdout(io.StringIO()):
-        manager.save_trained_model(model)
+    if manager is None:
+        model.save(log_folder / experiment.env_id)
+    else:
+        with contextlib.redirect_stdout(io.StringIO()):
+            manager.save_trained_model(model)
     last_episodes = [info["r"] for info in model.ep_info_buffer]
     segments = checkpoint.state["segments"] if checkpoint else [{"log_dir": log_dir, "commit": commit, "date": date}]
 

@@ -24,8 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.learning import EXPERIMENTS  # noqa: E402
+from benchmarks.registry import EXPERIMENTS  # noqa: E402
 from benchmarks.throughput import TABLE_TRAINING_RUNS, breakdown, summarize  # noqa: E402
+from benchmarks.tune import STUDIES  # noqa: E402
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 RESULTS = DOCS / "benchmarks"  # reassigned by --results
@@ -118,8 +119,9 @@ def learning_table(name: str) -> str:
     )
     lines = [
         f"| config | seeds | final evaluation ({evaluation}): mean ± std over seeds | median over seeds "
-        "| per seed | last 100 training episodes: mean ± std over seeds | training steps/s |",
-        "|---|---|---|---|---|---|---|",
+        "| per seed | last 100 training episodes: mean ± std over seeds | median over seeds | per seed "
+        "| training steps/s |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     digits = 0 if max(abs(row["eval_mean"]) for row in rows) >= 100 else 1  # small scores (Breakout) keep a decimal
     for config, group in _by_config(rows).items():
@@ -129,7 +131,8 @@ def learning_table(name: str) -> str:
         fps = statistics.mean(row["fps"] for row in group)
         lines.append(
             f"| {config} | {len(group)} | {_mean_std(scores)} | {statistics.median(scores):.1f} "
-            f"| {', '.join(f'{score:.{digits}f}' for score in scores)} | {_mean_std(train)} | {fps:.0f} |"
+            f"| {', '.join(f'{score:.{digits}f}' for score in scores)} | {_mean_std(train)} "
+            f"| {statistics.median(train):.1f} | {', '.join(f'{score:.{digits}f}' for score in train)} | {fps:.0f} |"
         )
     done = {(row["config"], row["seed"]) for row in rows}
     missing = []
@@ -266,14 +269,18 @@ def heads_table(name: str) -> str:
 BATCH_NORM_SPANS = 4  # the BatchNorm probe's table splits the run into this many equal spans
 
 
+# The probe answered its question and was removed; its rows stay, and the commit before that runs it again
+BATCH_NORM_PROBE = "benchmarks/batch_norm.py of commit 4b654e4"
+
+
 def batch_norm_section() -> str:
     """
-    The gap between the policy that acted and the one the gradient step differentiates (benchmarks/batch_norm.py):
+    The gap between the policy that acted and the one the gradient step differentiates (``BATCH_NORM_PROBE``):
     one table per run, each over its own steps.
     """
     names = sorted(path.stem for path in RESULTS.glob("batch_norm*.csv"))
     if not names:
-        return "*Not run yet: `python benchmarks/batch_norm.py`.*"
+        return f"*Not measured here ({BATCH_NORM_PROBE}).*"
     parts = []
     for name in names:
         rows, meta = _read(name), _meta(name)
@@ -282,8 +289,8 @@ def batch_norm_section() -> str:
         if first:
             where = f"{meta['n_timesteps']:,} steps from a checkpoint at {first:,} of a {meta['budget']:,}-step run (`--load`)"
         lines = [
-            f"`{meta['command']}`: the former `atari` entry (`SHARED_HEADS_ATARI`) on {meta['env']} (native backend, "
-            f"{meta['n_envs']} games, seed "
+            f"`{meta['command']}` ({BATCH_NORM_PROBE}): the former `atari` entry (`SHARED_HEADS_ATARI`) on "
+            f"{meta['env']} (native backend, {meta['n_envs']} games, seed "
             f"{meta['seed']}, `rollout_batch_norm='{meta['rollout_batch_norm']}'`), {where}, probed every "
             f"{meta['every']} updates; machine: {_machine(meta)}. Raw rows: [{name}.csv](benchmarks/{name}.csv).",
             "",
@@ -385,12 +392,14 @@ def _trials(name: str) -> list[dict] | None:
 
 def tuning_section(name: str) -> str:
     """One LunarLander study: what ran, how many trials completed (its best trials: ``tuning_trials``)."""
-    trials, command = _trials(name), f"bash benchmarks/tune_lunarlander.sh {TUNING_STAGES[name]}"
+    trials, command, study = _trials(name), f"python benchmarks/tune.py {name}", STUDIES[name]
     if trials is None:
         return f"*Not run yet: `{command}`.*"
     states = {state: sum(trial["state"] == state for trial in trials) for state in ("COMPLETE", "PRUNED", "FAIL")}
+    workers = max(phase["workers"] for phase in study["phases"])
     return (
-        f"RL Zoo's Optuna tuning with the A2CPlus sampler, 500k steps per trial, two workers on one study: `{command}` "
+        f"RL Zoo's Optuna tuning with the A2CPlus sampler, {study['n_timesteps']:,} steps per trial, {workers} workers "
+        f"on one study: `{command}` "
         f"(all trials: [{name}.csv](benchmarks/{name}.csv), {len(trials)} trials: {states['COMPLETE']} complete, "
         f"{states['PRUNED']} pruned, {states['FAIL']} failed). A trial's value is one unseeded run, so the best "
         "ones are validated over seeds."
@@ -408,21 +417,6 @@ def tuning_trials(name: str) -> str:
     return "\n".join(lines)
 
 
-def defaults_section() -> str:
-    """``A2CPlus("MlpPolicy", env_id).learn(n)`` against ``A2C`` the same way (benchmarks/defaults.py)."""
-    from benchmarks.defaults import markdown_table
-
-    rows = [
-        row
-        for name in ("defaults", "defaults_screen")
-        if (RESULTS / f"{name}.csv").exists()
-        for row in csv.DictReader(open(RESULTS / f"{name}.csv"))
-    ]
-    if not rows:
-        return "*Not run yet: `python benchmarks/defaults.py`.*"
-    return markdown_table(rows)
-
-
 def startup_section() -> str:
     """What the zoo hook's .pth adds to every Python start (benchmarks/startup.py)."""
     meta = _meta("startup")
@@ -437,7 +431,7 @@ def startup_section() -> str:
     )
 
 
-# The tables of benchmarks/throughput.py and the stages of benchmarks/tune_lunarlander.sh, in the report's order
+# The tables of benchmarks/throughput.py, in the report's order
 THROUGHPUT_TABLES = (
     "throughput",
     "native_atari",
@@ -447,7 +441,6 @@ THROUGHPUT_TABLES = (
     "native_atari_gpu",
     "native_adapter",
 )
-TUNING_STAGES = {"tune_lunarlander": "first", "tune_lunarlander_normalized": "normalized", "tune_lunarlander_refine": "refine"}
 
 
 def _median(values: list[float]) -> str:
@@ -521,11 +514,10 @@ def generators() -> dict[tuple[str, str | None], Callable[[], str]]:
     for name in EXPERIMENTS:
         makers["experiment", name] = partial(experiment_header, name)
         makers["learning", name] = partial(learning_results, name)
-    for name in TUNING_STAGES:
+    for name in STUDIES:
         makers["tuning", name] = partial(tuning_section, name)
         makers["trials", name] = partial(tuning_trials, name)
     makers["startup", None] = startup_section
-    makers["defaults", None] = defaults_section
     makers["batch_norm", None] = batch_norm_section
     makers["references", None] = references_section
     return makers

@@ -20,6 +20,8 @@ LOGGED_KEYS = {
     "train/advantage_mean",
     "train/value_mean",
     "train/value_target_mean",
+    "train/inactive_units_pi",
+    "train/inactive_units_vf",
     "train/learning_rate",
     "train/n_updates",
 }
@@ -87,6 +89,19 @@ def test_logs_the_share_of_clipped_updates(max_grad_norm, share, grad_clip):
     model.learn(8 * 10, log_interval=1000)  # ten updates, none logged yet
     assert model.logger.name_to_value["train/clipped_share"] == share
     assert model.logger.name_to_count["train/clipped_share"] == 10
+
+
+def test_logs_the_share_of_head_units_that_fired_for_none_of_the_batch():
+    model = A2CPlus("MlpPolicy", "CartPole-v1", n_steps=8, seed=0, policy_kwargs=dict(activation_fn=th.nn.ReLU))
+    with th.no_grad():
+        # The heads' last hidden layers ignore their input: a quarter of the actor's units sit below zero
+        for net, dead in ((model.policy.mlp_extractor.policy_net, 16), (model.policy.mlp_extractor.value_net, 0)):
+            net[-2].weight.zero_()
+            net[-2].bias.fill_(1.0)[:dead] = -1.0
+    model.learn(8 * 3, log_interval=1000)  # three updates, averaged
+    values, counts = model.logger.name_to_value, model.logger.name_to_count
+    assert (values["train/inactive_units_pi"], values["train/inactive_units_vf"]) == (0.25, 0.0)
+    assert counts["train/inactive_units_pi"] == 3
 
 
 @pytest.mark.parametrize("grad_clip", ["global", "per_parameter"])

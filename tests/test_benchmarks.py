@@ -125,6 +125,36 @@ def test_learning(tmp_path):
     assert not list(tmp_path.glob("*.partial"))
 
 
+def test_quickstart_experiments_run_the_class_defaults_not_the_zoo_settings(tmp_path):
+    from sb3_a2c_plus import A2CPlus
+
+    args = ["quickstart_cartpole", "--configs", "a2c_plus", "a2c_plus_linear_lr", "--seeds", "0", "--n-timesteps", "500"]
+    args += ["--output-dir", str(tmp_path), "--runs-dir", str(tmp_path / "runs")]
+    run([str(BENCHMARKS / "learning.py"), *args], tmp_path)
+    rows = {row["config"]: row for row in _rows(tmp_path / "quickstart_cartpole.csv")}
+    assert set(rows) == {"a2c_plus", "a2c_plus_linear_lr"} and rows["a2c_plus"]["eval_episodes"] == "20"
+    for config, row in rows.items():
+        assert (tmp_path / "runs" / row["log_dir"] / "monitor.monitor.csv").is_file()
+        # 100 rollouts: one row of the training diagnostics, written before the 100th update (tanh units never sit at 0)
+        (diagnostics,) = _rows(tmp_path / "runs" / row["log_dir"] / "progress.csv")
+        assert float(diagnostics["train/n_updates"]) == 99 and float(diagnostics["train/inactive_units_pi"]) == 0.0
+        model = A2CPlus.load(tmp_path / "runs" / row["log_dir"] / "CartPole-v1.zip")
+        # The zoo's CartPole entry trains 8 envs with n_steps 8; the class defaults, one env with n_steps 5
+        assert (model.n_envs, model.n_steps, model.ent_coef, model.vf_coef) == (1, 5, 0.0, 0.5)
+        assert model.num_timesteps == 500
+        # The candidate's learning rate decays to 0 over the run; the default keeps 7e-4
+        assert model.lr_schedule(0.0) == (0.0 if config == "a2c_plus_linear_lr" else 7e-4)
+
+
+def test_quickstart_experiments_refuse_what_only_the_zoo_runs():
+    from benchmarks.registry import _experiment
+
+    settings = dict(env_id="CartPole-v1", n_timesteps=10, seeds=[0], evaluation="deterministic", zoo=False)
+    settings |= dict(configs={"a2c": {"algo": "a2c"}}, checkpoint_every=5)
+    with pytest.raises(ValueError, match="zoo: false runs the quickstart: no checkpoint_every"):
+        _experiment(settings)
+
+
 def test_startup(tmp_path):
     run([str(BENCHMARKS / "startup.py"), "--runs", "2", "--output", str(tmp_path / "startup.json")], tmp_path)
     result = json.loads((tmp_path / "startup.json").read_text())
@@ -173,12 +203,12 @@ def test_report_names_the_runs_a_table_lacks_and_why_it_has_no_curve(tmp_path):
     assert "*Not run yet: a2c_plus seed 2, a2c seed 2 (`python benchmarks/learning.py breakout` resumes).*" in report
     # No curves file: the header says which runs lack a curve, and why
     assert "curves: none. No learning curve for a2c_plus seeds 0, 1, a2c seeds 0, 1: their training logs are gone" in report
-    assert "| a2c_plus | 2 | 12.1 ± 0.0 | 12.1 | 12.0, 12.1 | 12.0 ± 0.0 | 1 |" in report
+    assert "| a2c_plus | 2 | 12.1 ± 0.0 | 12.1 | 12.0, 12.1 | 12.0 ± 0.0 | 12.0 | 12.0, 12.0 | 1 |" in report
 
 
 def test_atari_contenders_keep_the_separate_heads_their_rows_ran_and_spaceinvaders_runs_the_entry_too():
     # ... at 500k steps and at 10M
-    from benchmarks.learning import ATARI_ABLATIONS, EXPERIMENTS
+    from benchmarks.registry import ATARI_ABLATIONS, EXPERIMENTS
 
     for name in ("spaceinvaders", "breakout", "breakout_1m", "spaceinvaders_10m"):
         assert EXPERIMENTS[name].configs["a2c_plus"] == ATARI_ABLATIONS["a2c_plus"]
@@ -266,7 +296,7 @@ def test_atari_ablations_keep_the_heads_they_ran(tmp_path):
     from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
 
     from benchmarks.common import zoo_experiment
-    from benchmarks.learning import A2C_PLUS_ENTRIES, ATARI_ABLATIONS
+    from benchmarks.registry import A2C_PLUS_ENTRIES, ATARI_ABLATIONS
 
     wide_layers = {}
     for name in ("a2c_plus", "shared_heads"):
@@ -291,10 +321,33 @@ def test_report_lists_each_study_and_its_best_trials(tmp_path):
     write_csv(tmp_path / "tune_lunarlander_normalized.csv", ["number", "value", "state"], trials)
     report = _report(tmp_path)
     second = report.split("### A second study, around the normalised entry")[1].split("###")[0]
-    assert "`bash benchmarks/tune_lunarlander.sh normalized` (all trials: " in second
+    command = "`python benchmarks/tune.py tune_lunarlander_normalized`"
+    assert f"500,000 steps per trial, 2 workers on one study: {command} (all trials: " in second
     assert "2 trials: 1 complete, 1 pruned, 0 failed" in second
     assert second.index("| 1 | 185.0 |") < second.index("| 0 | -20.5 |")
-    assert "*Not run yet: `bash benchmarks/tune_lunarlander.sh first`.*" in report
+    assert "*Not run yet: `python benchmarks/tune.py tune_lunarlander`.*" in report
+
+
+def test_tune_runs_each_phase_of_a_study_with_its_enqueued_trials(tmp_path, monkeypatch):
+    from benchmarks import tune
+
+    assert set(tune.STUDIES) == {"tune_lunarlander", "tune_lunarlander_normalized", "tune_lunarlander_refine"}
+    refine = tune.enqueued_trials(tune.STUDIES["tune_lunarlander_refine"]["phases"][0])
+    assert len(refine) == 12 and refine[9]["ent_coef"] == 1e-4 and refine[0]["ent_coef"] == 1.8624405121307026e-06
+    # One phase of two enqueued trials, then a sampled one per worker: one worker, then two on the same study
+    base = tune.enqueued_trials(tune.STUDIES["tune_lunarlander"]["phases"][1])[0] | {"n_steps": 8, "head_width": 64}
+    small = dict(workers=1, n_trials=2, pruner="none", n_startup_trials=0, eval_episodes=2, seed=0)
+    small |= dict(enqueue=dict(base=base, changes=[{}, {"learning_rate": 1e-3}]))
+    study = dict(env="CartPole-v1", n_timesteps=400, storage="sqlite:///study.db", study_name="small", phases=[small])
+    study["phases"] = [small, small | dict(workers=2, n_trials=1, seed=1, enqueue=None)]
+    monkeypatch.setitem(tune.STUDIES, "small", study | dict(hyperparams=["n_envs:2"]))
+    monkeypatch.setattr(tune, "FIRST_WORKER_START_SECONDS", 5.0)
+    output = tune.run_study("small", tmp_path / "runs", tmp_path)
+    # The last worker's report lists the study's every trial: both phases', both workers'
+    trials = _rows(output)
+    assert [trial["state"] for trial in trials] == ["COMPLETE"] * 4
+    assert [float(trial["params_learning_rate"]) for trial in trials[:2]] == [8.3e-4, 1e-3]
+    assert all(trial["params_n_steps"] == "8" for trial in trials[:2])
 
 
 def test_report_template_has_one_marker_for_each_generator_and_nothing_else(tmp_path):
@@ -321,7 +374,8 @@ def test_report_template_has_one_marker_for_each_generator_and_nothing_else(tmp_
 
 
 def test_curves_of_runs_whose_logs_are_gone_are_kept(tmp_path):
-    from benchmarks.learning import EXPERIMENTS, _curves
+    from benchmarks.learning import _curves
+    from benchmarks.registry import EXPERIMENTS
 
     # seed 0's logs exist: its curve is computed again; seed 1's are gone: its earlier curve stays
     log_dir = tmp_path / "cartpole" / "a2c" / "seed_0"
@@ -344,7 +398,8 @@ def test_curves_of_runs_whose_logs_are_gone_are_kept(tmp_path):
 
 
 def test_atari_curves_count_agent_steps_not_emulator_frames(tmp_path):
-    from benchmarks.learning import EXPERIMENTS, _curves
+    from benchmarks.learning import _curves
+    from benchmarks.registry import EXPERIMENTS
 
     # 200 games of 4,400 frames (Monitor sits under the frame skip) in a run of 200,000 agent steps
     log_dir = tmp_path / "breakout" / "a2c" / "seed_0"
@@ -395,7 +450,7 @@ def test_source_commit_is_dirty_for_code_changes_only(tmp_path, monkeypatch):
 
 
 def test_experiments_are_data_that_keep_what_their_rows_ran():
-    from benchmarks.learning import ADAM_VARIANTS, ENTRY_VARIANTS, EXPERIMENTS, REGISTRY
+    from benchmarks.registry import ADAM_VARIANTS, ENTRY_VARIANTS, EXPERIMENTS, REGISTRY
 
     # Variants of an entry restate its policy_kwargs literally: a later change of the entry leaves them as they ran
     narrow = ENTRY_VARIANTS["entry_heads_256"].hyperparams["policy_kwargs"]
@@ -417,7 +472,7 @@ class _Interrupted(Exception):
 
 def test_a_checkpointed_run_stopped_part_way_resumes_from_its_last_checkpoint(tmp_path, monkeypatch):
     from benchmarks import checkpoints, learning
-    from benchmarks.learning import Config, Experiment
+    from benchmarks.registry import Config, Experiment
     from sb3_a2c_plus import A2CPlus
 
     experiment = Experiment("CartPole-v1", 2_000, (0,), {"a2c_plus": Config("a2c_plus")}, "deterministic", 2)
@@ -514,7 +569,7 @@ def test_report_shows_runs_under_way_and_weighs_the_10m_runs_against_the_referen
     assert "not finished" not in against
     # A single seed has no standard deviation over seeds to show
     write_csv(tmp_path / "spaceinvaders_10m.csv", FIELDS, rows[:1])
-    assert "| a2c_plus | 1 | 700.0 | 700.0 | 700 | 650.0 |" in _report(tmp_path)
+    assert "| a2c_plus | 1 | 700.0 | 700.0 | 700 | 650.0 | 650.0 | 650 | 2778 |" in _report(tmp_path)
 
 
 def test_heads_counts_the_hidden_units_that_never_fire_and_the_report_shows_them(tmp_path):
@@ -616,68 +671,22 @@ def test_heads_examines_the_checkpoint_of_a_run_still_going_through_a_head_batch
     assert 0.0 < float(row["active_per_state"]) < 1.0
 
 
-def _probed_run(tmp_path: Path, probe, policy_kwargs: str | None = None):
-    from benchmarks.common import zoo_experiment
-    from benchmarks.learning import SHARED_HEADS_ATARI
+def test_report_shows_the_batch_norm_probe_recorded_before_its_script_was_removed(tmp_path):
+    from benchmarks.report import BATCH_NORM_PROBE
 
-    # The entry whose rollouts use BatchNorm's running statistics: the mismatch benchmarks/batch_norm.py measures
-    hyperparams = SHARED_HEADS_ATARI | {"native_atari": True, "n_envs": 2}
-    hyperparams |= {"policy_kwargs": policy_kwargs} if policy_kwargs else {}
-    log_folder = tmp_path / f"logs_{len(list(tmp_path.glob('logs_*')))}"
-    _, model = zoo_experiment(
-        "a2c_plus", "SpaceInvadersNoFrameskip-v4", seed=0, n_timesteps=60, log_folder=log_folder, hyperparams=hyperparams
-    )
-    model.learn(60, callback=probe)  # 6 updates of 2 games x 5 steps
-    model.env.close()
-    return model
-
-
-def test_batch_norm_probe_measures_the_gap_without_changing_how_the_run_trains(tmp_path):
-    from benchmarks.batch_norm import MismatchProbe
-
-    probe = MismatchProbe(every=1)
-    probed, plain = _probed_run(tmp_path, probe), _probed_run(tmp_path, None)
-    # Its batch-statistics pass moved the running statistics, and it put them back: the same weights bit for bit
-    assert all(th.equal(value, plain.policy.state_dict()[key]) for key, value in probed.policy.state_dict().items())
-    # One row per update but the last, whose step has no next rollout to be seen from
-    assert [row["timesteps"] for row in probe.rows] == [10, 20, 30, 40, 50]
-    assert all(row["kl_rollout_to_step"] > 0 and row["kl_step"] > 0 for row in probe.rows)
-    assert all(row["policy_entropy"] == pytest.approx(np.log(6), abs=0.01) for row in probe.rows)  # 6 actions, near uniform
-
-    # Without BatchNorm, the policy that acted is the one the step differentiates
-    no_batch_norm = MismatchProbe(every=2)
-    entry = "dict(optimizer_class=RMSpropTFLike, optimizer_kwargs=dict(eps=1e-5), head_layout='shared', "
-    _probed_run(tmp_path, no_batch_norm, entry + "features_extractor_kwargs=dict(batch_norm=False))")
-    assert len(no_batch_norm.rows) == 3 and all(row["kl_rollout_to_step"] == 0.0 for row in no_batch_norm.rows)
-
-
-def test_batch_norm_script_and_report(tmp_path):
-    arguments = ["--n-timesteps", "100", "--every", "2", "--n-envs", "2", "--output", str(tmp_path / "batch_norm")]
-    output = run([str(BENCHMARKS / "batch_norm.py"), *arguments], tmp_path)
-    assert "5 updates probed" in output
-    rows = _rows(tmp_path / "batch_norm.csv")
-    assert [int(row["timesteps"]) for row in rows] == [10, 30, 50, 70, 90]
-    assert json.loads((tmp_path / "batch_norm.json").read_text())["command"].startswith("python benchmarks/batch_norm.py")
-
-    # Later in a run: from a checkpoint at 60 steps, 40 more, every update probed
-    _probed_run(tmp_path, None).save(tmp_path / "checkpoint.zip")
-    late = ["--n-timesteps", "40", "--every", "1", "--n-envs", "2", "--load", str(tmp_path / "checkpoint.zip")]
-    late += ["--budget", "1000", "--output", str(tmp_path / "batch_norm_late")]
-    run([str(BENCHMARKS / "batch_norm.py"), *late], tmp_path)
-    assert [int(row["timesteps"]) for row in _rows(tmp_path / "batch_norm_late.csv")] == [70, 80, 90, 100]
-    meta = json.loads((tmp_path / "batch_norm_late.json").read_text())
-    assert (meta["start_timesteps"], meta["budget"]) == (60, 1000)
-    too_short = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "batch_norm.py"), *late[:-4], "--budget", "80", "--output", str(tmp_path / "x")],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-    )
-    assert too_short.returncode != 0 and "the checkpoint is at 60 of the --budget's 80 steps" in too_short.stderr
-
+    rows = [
+        dict(timesteps=step, kl_rollout_to_step=0.01, kl_step=0.2, policy_entropy=1.5, surrogate_gain=step - 30)
+        for step in range(10, 110, 20)
+    ]
+    meta = dict(command="python benchmarks/batch_norm.py --n-timesteps 100", env="SpaceInvadersNoFrameskip-v4")
+    meta |= dict(n_envs=2, seed=0, rollout_batch_norm="running", every=2, budget=100, environment=dict(cpus=2))
+    write_csv(tmp_path / "batch_norm.csv", list(rows[0]), rows)
+    (tmp_path / "batch_norm.json").write_text(json.dumps(meta))
     report = _report(tmp_path)
-    assert "### BatchNorm: the policy that acted and the policy the gradient step differentiates" in report
+    assert f"`python benchmarks/batch_norm.py --n-timesteps 100` ({BATCH_NORM_PROBE})" in report
     assert "seed 0, `rollout_batch_norm='running'`), a 100-step run, probed every 2 updates" in report
-    assert "40 steps from a checkpoint at 60 of a 1,000-step run (`--load`), probed every 1 updates" in report
+    # Four spans of the run: the probes at 10 and 30 steps fall in the first two, 50 in the third, 70 and 90 after
     spans = [line for line in report.splitlines() if re.match(r"\| [\d,]+-[\d,]+ \| \d+ \| ", line)]
-    assert sum(int(line.split(" | ")[1]) for line in spans) == len(rows) + 4
+    assert [int(line.split(" | ")[1]) for line in spans] == [1, 1, 1, 2]
+    assert all(" | 0.01 | 0.2 | 0.050 | " in line for line in spans)
+    assert spans[0].endswith("| 0% | 1.50 |") and spans[-1].endswith("| 100% | 1.50 |")

@@ -12,7 +12,7 @@ from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
 from stable_baselines3.common.vec_env import DummyVecEnv
 from torch import nn
 
-from benchmarks.learning import NOTEBOOK_LUNAR_LANDER_FAITHFUL
+from benchmarks.registry import NOTEBOOK_LUNAR_LANDER_FAITHFUL
 from sb3_a2c_plus import A2CPlus
 from tests.envs import one_rollout
 

@@ -12,7 +12,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from torch import nn
 from torch.nn import functional as F
 
-from benchmarks.learning import A2C_PLUS_ENTRIES, NOTEBOOK_SPACE_INVADERS
+from benchmarks.registry import A2C_PLUS_ENTRIES, NOTEBOOK_SPACE_INVADERS
 from sb3_a2c_plus import A2CPlus
 from tests.envs import one_rollout
 

@@ -20,6 +20,7 @@ from stable_baselines3.common.vec_env import SubprocVecEnv, VecEnv
 from torch.nn import functional as F
 
 from sb3_a2c_plus.a2c_plus.policies import A2CPlusPolicy, CnnPolicy, MlpPolicy, MultiInputPolicy
+from sb3_a2c_plus.common.diagnostics import inactive_units
 from sb3_a2c_plus.common.faults import PIPE_ERRORS, dead_worker_error, sigterm_as_keyboard_interrupt
 from sb3_a2c_plus.common.openmp import release_idle_threads
 from sb3_a2c_plus.common.returns import ADVANTAGE_ESTIMATORS, estimate_returns
@@ -501,7 +502,8 @@ class A2CPlus(OnPolicyAlgorithm):
         # the running statistics with these batches
         per_step = self.rollout_batch_norm == "batch"
         with batch_norm_per_group(self.policy, self.rollout_buffer.n_envs) if per_step else contextlib.nullcontext():
-            values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
+            with inactive_units(self.policy) as inactive:
+                values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
         values = values.flatten()
 
         advantages = rollout_data.advantages
@@ -540,6 +542,9 @@ class A2CPlus(OnPolicyAlgorithm):
         self.logger.record("train/advantage_mean", rollout_data.advantages.mean().item())
         self.logger.record("train/value_mean", values.mean().item())
         self.logger.record("train/value_target_mean", rollout_data.returns.mean().item())
+        # Averaged like the clipped share: units that stay at 0 over whole batches stop learning (dead ReLUs)
+        for head, share in inactive.items():
+            self.logger.record_mean(f"train/inactive_units_{head}", share)
         if hasattr(self.policy, "log_std"):
             self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
 
