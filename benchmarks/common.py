@@ -24,7 +24,7 @@ RESULTS_DIR = REPO_ROOT / "docs" / "benchmarks"
 # What a benchmark runs: a change to these (not to results or docs) makes a checkout "-dirty"
 CODE_PATHS = ("sb3_a2c_plus", "hyperparams", "benchmarks/*.py", "benchmarks/experiments.yml", "setup.cfg")
 # Writes the report from the results: editing it changes no figure
-NOT_CODE_PATHS = ("benchmarks/report.py",)
+NOT_CODE_PATHS = ("benchmarks/report.py", "benchmarks/tables.py", "benchmarks/results.py")
 
 
 # Allocator settings change the speed of every run (the workers inherit them): a saved command names them

@@ -38,7 +38,7 @@ class Experiment:
     threads: int = 1
     vec_env: str = "dummy"  # or "subproc", or "native" (Atari on AtariVecEnv, the zoo's `native_atari: True`)
     curve_window: int = 100
-    # Agent steps between checkpoints, for runs longer than a session: a stopped run resumes from its last
+    # Agent steps between checkpoints, for runs longer than a session: a stopped run resumes from its last one
     checkpoint_every: int | None = None
     # False: README's quickstart, ``ALGO("MlpPolicy", env_id)`` with the class defaults, no zoo settings
     zoo: bool = True
