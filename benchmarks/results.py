@@ -9,7 +9,7 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks"  # reassigned by report.py --results
 NUMERIC = {"n_envs", "threads", "pair", "steps", "seed", "n_timesteps", "eval_episodes", "timesteps", "units"}
 STRINGS = {"experiment", "config", "algo", "env", "run", "log_dir", "commit", "date", "axis", "machine", "layer"}
-STRINGS |= {"reference", "source"}
+STRINGS |= {"reference", "source"}  # references.csv
 
 
 def read(name: str) -> list[dict]:
