@@ -116,14 +116,19 @@ def learning_speed_table(name: str) -> str:
     return "\n".join(lines)
 
 
+def _progress_runs(name: str) -> dict[tuple[str, int], list[dict]]:
+    """The points of an experiment's progress file per (config, seed), in step order."""
+    runs: dict[tuple[str, int], list[dict]] = {}
+    for point in results.read(f"{name}_progress"):
+        runs.setdefault((point["config"], point["seed"]), []).append(point)
+    return {run: sorted(points, key=lambda point: point["timesteps"]) for run, points in runs.items()}
+
+
 def progress_table(name: str) -> str:
     """Where the checkpointed runs of an experiment that have not finished yet stand, from their progress file."""
-    points = results.read(f"{name}_progress")
-    if not points:
+    runs = _progress_runs(name)
+    if not runs:
         return ""
-    runs: dict[tuple[str, int], list[dict]] = {}
-    for point in points:
-        runs.setdefault((point["config"], point["seed"]), []).append(point)
     lines = [
         f"Runs not finished yet, as of their last checkpoint (`python benchmarks/learning.py {name}` goes on from "
         "it; [progress file](benchmarks/" + f"{name}_progress.csv)). Training games are full games, raw score, "
@@ -134,7 +139,6 @@ def progress_table(name: str) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for (config, seed), run in runs.items():
-        run.sort(key=lambda point: point["timesteps"])
         last = run[-1]
         millions = ", ".join(
             f"{point['timesteps'] // 1_000_000}M: {point['last_100_train_mean']:.0f}"
@@ -259,19 +263,16 @@ def references_section() -> str:
                 f"| {reference['reference']} | {'–' if evaluation == '' else f'{evaluation:g}'} "
                 f"| {'–' if training == '' else f'{training:g}'} | {reference['source']} |"
             )
-        for config, group in results.by_config(results.read(name)).items():
+        rows = results.read(name)
+        for config, group in results.by_config(rows).items():
             scores, train = [row["eval_mean"] for row in group], [row["last_100_train_mean"] for row in group]
             lines.append(f"| `{config}`, here | {_median(scores)} | {_median(train)} | section 2 |")
-        finished = {(row["config"], row["seed"]) for row in results.read(name)}
-        latest: dict[tuple[str, int], dict] = {}
-        for point in results.read(f"{name}_progress"):
-            if (point["config"], point["seed"]) not in finished:
-                key = point["config"], point["seed"]
-                latest[key] = max(latest.get(key, point), point, key=lambda point: point["timesteps"])
+        finished = {(row["config"], row["seed"]) for row in rows}
         lines += [
-            f"| `{config}` seed {seed}, here, not finished | – | {point['last_100_train_mean']:.1f} at "
-            f"{point['timesteps']:,} steps | section 2, runs under way |"
-            for (config, seed), point in latest.items()
+            f"| `{config}` seed {seed}, here, not finished | – | {run[-1]['last_100_train_mean']:.1f} at "
+            f"{run[-1]['timesteps']:,} steps | section 2, runs under way |"
+            for (config, seed), run in _progress_runs(name).items()
+            if (config, seed) not in finished
         ]
         parts.append("\n".join(lines))
     return "\n\n".join(parts) or "*No references recorded (docs/benchmarks/references.csv).*"
