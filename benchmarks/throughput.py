@@ -16,13 +16,9 @@ process, for every (n_envs, threads). The runs:
     env_only_raw      ale_py's AtariVectorEnv alone, with AtariVecEnv's settings
 
     python benchmarks/throughput.py --n-envs 8 16 --threads 1 2 --pairs 3 --steps 20000
-    python benchmarks/throughput.py --runs a2c a2c_plus_native network_only env_only env_only_native \
-        env_only_raw --n-envs 8 16 --threads 2 --output docs/benchmarks/native_atari
-    python benchmarks/throughput.py --runs env_only_native env_only_raw --n-envs 8 16 --threads 2 --pairs 7 \
-        --steps 100000 --output docs/benchmarks/native_adapter
-    python benchmarks/throughput.py --runs a2c a2c_plus_native network_only env_only_native --n-envs 16 \
-        --threads 2 --pairs 3 --steps 40000 --output docs/benchmarks/native_atari_gpu
-                      (on a GPU machine with many cores: the models go to the GPU, as the zoo's do)
+
+Each recorded table's .json in docs/benchmarks/ names the command that made it (on a GPU machine the models go to
+the GPU, as the zoo's do).
 
 glibc's malloc returns the large blocks an update frees to the system and page-faults them back in
 on the next update, at a cost that varies from process to process. The runs inherit this
@@ -64,39 +60,12 @@ from benchmarks.common import (  # noqa: E402
 )
 from sb3_a2c_plus.common.openmp import KEEP_THREADS_VARIABLE  # noqa: E402
 
-TRAINING_RUNS = (
-    "a2c",
-    "a2c_plus",
-    "a2c_plus_no_release",
-    "a2c_plus_native",
-    "a2c_plus_native_no_release",
-    "network_only",
-)
+TRAINING_RUNS = ("a2c", "a2c_plus", "a2c_plus_no_release", "a2c_plus_native", "a2c_plus_native_no_release", "network_only")
 # The training runs of the tables, in their order: recorded results also name a2c_plus_native_pipelined (see above)
-TABLE_TRAINING_RUNS = (
-    "a2c",
-    "a2c_plus",
-    "a2c_plus_no_release",
-    "a2c_plus_native",
-    "a2c_plus_native_no_release",
-    "a2c_plus_native_pipelined",
-    "network_only",
-)
+TABLE_TRAINING_RUNS = (*TRAINING_RUNS[:5], "a2c_plus_native_pipelined", "network_only")
 ENV_RUNS = ("env_only", "env_only_native", "env_only_raw")
-FIELDS = [
-    "env",
-    "n_envs",
-    "threads",
-    "pair",
-    "run",
-    "steps",
-    "seconds",
-    "steps_per_second",
-    "env_seconds",
-    "inference_seconds",
-    "update_seconds",
-    "peak_rss_mb",
-]
+FIELDS = ["env", "n_envs", "threads", "pair", "run", "steps", "seconds", "steps_per_second", "env_seconds"]
+FIELDS += ["inference_seconds", "update_seconds", "peak_rss_mb"]
 
 
 class _Timer:

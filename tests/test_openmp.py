@@ -12,7 +12,7 @@ import torch as th
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
 from sb3_a2c_plus import A2CPlus
-from sb3_a2c_plus.a2c_plus import a2c_plus as a2c_plus_module
+from sb3_a2c_plus.a2c_plus import rollout as rollout_module
 from sb3_a2c_plus.common.openmp import KEEP_THREADS_VARIABLE, release_idle_threads
 from sb3_a2c_plus.envs import AtariVecEnv
 from sb3_a2c_plus.envs import native_atari as native_atari_module
@@ -76,7 +76,7 @@ def test_native_env_releases_them_before_each_step(two_torch_threads):
 @pytest.mark.parametrize("vec_env_class, released", [(SubprocVecEnv, True), (DummyVecEnv, False)])
 def test_a2c_plus_releases_them_before_stepping_games_in_other_processes(vec_env_class, released, monkeypatch):
     calls = []
-    monkeypatch.setattr(a2c_plus_module, "release_idle_threads", lambda: calls.append(True))
+    monkeypatch.setattr(rollout_module, "release_idle_threads", lambda: calls.append(True))
     env = vec_env_class([lambda: gym.make("CartPole-v1")] * 2)
     A2CPlus("MlpPolicy", env, n_steps=5, seed=0).learn(20)
     env.close()
