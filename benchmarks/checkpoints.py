@@ -24,7 +24,12 @@ from benchmarks.common import write_csv, write_text_atomically
 
 CHECKPOINT = "checkpoint.zip"
 STATE = "run_state.json"
+# A2CPlus's training diagnostics (``train/<name>`` in SB3's logger), each averaged over the rows the run's CSV
+# logger wrote since the previous checkpoint; last in a row, so rows written before them read as empty there
+DIAGNOSTICS = ("grad_norm", "clipped_share", "inactive_units_pi", "inactive_units_vf", "entropy_loss")
+DIAGNOSTICS += ("explained_variance", "value_mean", "value_target_mean")
 PROGRESS_FIELDS = ["config", "seed", "timesteps", "last_100_train_mean", "train_seconds", "commit", "date", "machine"]
+PROGRESS_FIELDS += DIAGNOSTICS
 
 
 class RunCheckpoint(BaseCallback):
@@ -62,7 +67,24 @@ class RunCheckpoint(BaseCallback):
         """Training seconds of the whole run so far, earlier segments included."""
         return self.state["train_seconds"] + time.perf_counter() - self._started
 
+    def diagnostics(self) -> dict[str, float]:
+        """The means of :data:`DIAGNOSTICS` over the rows of the logger's progress.csv since the last checkpoint."""
+        path = Path(self.model.logger.get_dir() or "") / "progress.csv"
+        if not path.is_file():
+            return {}
+        with open(path, newline="") as file:
+            rows = [
+                row for row in csv.DictReader(file) if self._saved_at < int(row["time/total_timesteps"]) <= self.num_timesteps
+            ]
+        means = {}
+        for name in DIAGNOSTICS:
+            values = [float(row[f"train/{name}"]) for row in rows if row.get(f"train/{name}")]
+            if values:
+                means[name] = round(float(np.mean(values)), 4)
+        return means
+
     def save(self) -> None:
+        diagnostics = self.diagnostics()
         partial = self.folder / f"{CHECKPOINT}.partial.zip"
         self.model.save(partial)
         partial.replace(self.folder / CHECKPOINT)  # a run killed while saving keeps its previous checkpoint
@@ -76,12 +98,11 @@ class RunCheckpoint(BaseCallback):
             row["last_100_train_mean"] = round(float(np.mean(returns)), 2) if returns else ""
             segment = self.state["segments"][-1]
             row.update(commit=segment["commit"], date=time.strftime("%Y-%m-%d"), machine=segment["machine"])
-            new = not path.exists()
+            existing = _read_progress(path)
+            if existing is None or existing[0] != PROGRESS_FIELDS:  # new, or from before the diagnostics: header
+                write_csv(path, PROGRESS_FIELDS, existing[1] if existing else [])
             with open(path, "a", newline="") as file:
-                writer = csv.DictWriter(file, fieldnames=PROGRESS_FIELDS)
-                if new:
-                    writer.writeheader()
-                writer.writerow(row)
+                csv.DictWriter(file, fieldnames=PROGRESS_FIELDS).writerow(row | diagnostics)
 
 
 def resume(model: BaseAlgorithm, folder: Path, segment: dict[str, Any], zoo_config: str) -> dict[str, Any]:
@@ -122,18 +143,27 @@ def restore(model: BaseAlgorithm, path: Path) -> None:
         setattr(model, name, data[name])
 
 
+def _read_progress(path: Path) -> tuple[list[str], list[dict[str, str]]] | None:
+    """A progress file's header and rows; None where there is none."""
+    if not path.exists():
+        return None
+    with open(path, newline="") as file:
+        reader = csv.DictReader(file)
+        return list(reader.fieldnames or []), [{key: value or "" for key, value in row.items()} for row in reader]
+
+
 def clear(folder: Path, progress: tuple[Path, dict[str, Any]] | None = None) -> None:
     """
-    Remove a finished run's checkpoint and state, so that ``--rerun`` starts it afresh, and its rows
-    of the progress file: the finished run's own row replaces them.
+    Remove a run's checkpoint and state: once it has finished, so that ``--rerun`` starts it afresh, and before
+    a new run starts. With ``progress``, also the rows of that config and seed in the progress file (a new run's
+    points are not an earlier run's); a finished run keeps them, its diagnostics along the way.
     """
     for name in (CHECKPOINT, STATE):
         (folder / name).unlink(missing_ok=True)
-    if progress is None or not progress[0].exists():
+    if progress is None or (read := _read_progress(progress[0])) is None:
         return
     path, run = progress
-    with open(path, newline="") as file:
-        rows = [row for row in csv.DictReader(file) if (row["config"], row["seed"]) != (run["config"], str(run["seed"]))]
+    rows = [row for row in read[1] if (row["config"], row["seed"]) != (run["config"], str(run["seed"]))]
     if rows:
         write_csv(path, PROGRESS_FIELDS, rows)
     else:

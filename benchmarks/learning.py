@@ -315,8 +315,7 @@ def main() -> None:
                     continue
                 row = json.loads(output.strip().splitlines()[-1])
                 _write_row(results_path, {key: row.get(key, "") for key in FIELDS})
-                progress = _progress(args.output_dir, name, config_name, seed)
-                checkpoints.clear(_run_folder(args.runs_dir, name, config_name, seed), progress)
+                checkpoints.clear(_run_folder(args.runs_dir, name, config_name, seed))  # its progress rows stay
                 print(f"{name} {config_name} seed {seed}: eval {row['eval_mean']:.1f}, {row['fps']} steps/s", flush=True)
                 _record_command(args.output_dir / f"{name}.json", command)
 

@@ -126,7 +126,8 @@ def _progress_runs(name: str) -> dict[tuple[str, int], list[dict]]:
 
 def progress_table(name: str) -> str:
     """Where the checkpointed runs of an experiment that have not finished yet stand, from their progress file."""
-    runs = _progress_runs(name)
+    finished = {(row["config"], row["seed"]) for row in results.read(name)}
+    runs = {run: points for run, points in _progress_runs(name).items() if run not in finished}
     if not runs:
         return ""
     lines = [
@@ -150,6 +151,48 @@ def progress_table(name: str) -> str:
             f"| {config} | {seed} | {last['timesteps']:,} | {last['last_100_train_mean']:.1f} | {millions or '–'} "
             f"| {last['train_seconds'] / 3600:.1f} | {provenance} |"
         )
+    return "\n".join(lines)
+
+
+def diagnostics_table(name: str) -> str:
+    """
+    The training diagnostics of an experiment's checkpointed runs (their progress file, where it records them),
+    per run and fifth of the budget: the means of the checkpoints' means over the span.
+    """
+    runs = {
+        run: [point for point in points if point.get("grad_norm") not in ("", None)]
+        for run, points in _progress_runs(name).items()
+    }
+    runs = {run: points for run, points in runs.items() if points}
+    if not runs:
+        return ""
+    budget = EXPERIMENTS[name].n_timesteps
+    edges = [budget * i // SPEED_WINDOWS for i in range(SPEED_WINDOWS + 1)]
+    lines = [
+        "Training diagnostics of these runs (A2CPlus's `train/` values in SB3's logger), averaged over each span: "
+        "the gradient's global norm before clipping, the share of updates whose gradient was clipped, the share of "
+        "the actor's and the critic's last hidden units at 0 for a whole batch, the policy's entropy, the critic's "
+        "explained variance, and its mean value against the mean of its targets.",
+        "",
+        "| config | seed | steps | checkpoints | grad norm | clipped | actor units off | critic units off | entropy "
+        "| explained variance | value mean / target mean |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (config, seed), points in runs.items():
+        for start, end in zip(edges, edges[1:]):
+            span = [point for point in points if start < point["timesteps"] <= end]
+            if not span:
+                continue
+
+            def mean(key: str, span: list[dict] = span) -> float:
+                return statistics.mean(point[key] for point in span)
+
+            lines.append(
+                f"| {config} | {seed} | {_steps_label(start)}-{_steps_label(end)} | {len(span)} "
+                f"| {mean('grad_norm'):.2f} | {mean('clipped_share'):.0%} | {mean('inactive_units_pi'):.0%} "
+                f"| {mean('inactive_units_vf'):.0%} | {-mean('entropy_loss'):.2f} | {mean('explained_variance'):.2f} "
+                f"| {mean('value_mean'):.2f} / {mean('value_target_mean'):.2f} |"
+            )
     return "\n".join(lines)
 
 
@@ -281,5 +324,6 @@ def references_section() -> str:
 def learning_results(name: str) -> str:
     """An experiment's table and, where they apply, its learning speed, runs under way and hidden units."""
     table = learning_table(name)
-    extra = [section for section in (learning_speed_table(name), progress_table(name), heads_table(name)) if section]
+    sections = (learning_speed_table(name), progress_table(name), diagnostics_table(name), heads_table(name))
+    extra = [section for section in sections if section]
     return "\n\n".join([table, *extra])

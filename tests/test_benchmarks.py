@@ -528,13 +528,50 @@ def test_a_checkpointed_run_stopped_part_way_resumes_from_its_last_checkpoint(tm
     with pytest.raises(ValueError, match="other hyperparameters"):
         learning.run_one("resumable", "a2c_plus", 0, 2_000, tmp_path, tmp_path)
 
-    # Each checkpoint, in either segment, recorded the run's progress; the finished run's row replaces them
+    # Each checkpoint, in either segment, recorded the run's progress (the earlier run's row went as it started)
     progress = [point for point in _rows(tmp_path / "resumable_progress.csv") if point["config"] == "a2c_plus"]
     assert [int(point["timesteps"]) for point in progress] == list(range(every, 2_000, every))
     assert all(float(point["last_100_train_mean"]) > 0 and point["seed"] == "0" for point in progress)
-    checkpoints.clear(folder, learning._progress(tmp_path, "resumable", "a2c_plus", 0))
+    # Finished, the run keeps its progress rows; a new run of the same config and seed clears them
+    checkpoints.clear(folder)
     assert not list(folder.glob("*.*")) and checkpoints.saved_steps(folder) is None
+    assert len(_rows(tmp_path / "resumable_progress.csv")) == len(progress) + 1
+    checkpoints.clear(folder, learning._progress(tmp_path, "resumable", "a2c_plus", 0))
     assert [point["config"] for point in _rows(tmp_path / "resumable_progress.csv")] == ["other"]
+
+
+def test_checkpoints_record_the_training_diagnostics_logged_since_the_last_one(tmp_path):
+    from stable_baselines3.common.logger import configure
+
+    from benchmarks import checkpoints
+    from sb3_a2c_plus import A2CPlus
+
+    model = A2CPlus("MlpPolicy", "CartPole-v1", n_steps=5, seed=0)
+    model.set_logger(configure(str(tmp_path / "log"), ["csv"]))
+    progress = tmp_path / "x_progress.csv"
+    # A progress file from before the diagnostics: its header gains them, its rows stay
+    write_csv(progress, checkpoints.PROGRESS_FIELDS[:8], [dict(config="other", seed=1, timesteps=100)])
+    segment = dict(log_dir="log", commit="abc1234", date="2026-12-07", machine="2 cores")
+    state = {"segments": [segment], "train_seconds": 0.0}
+    (tmp_path / "run").mkdir()
+    callback = checkpoints.RunCheckpoint(tmp_path / "run", 50, state, (progress, {"config": "a2c_plus", "seed": 0}))
+    model.learn(200, callback=callback, log_interval=2)  # a logged row every 10 steps, a checkpoint every 50
+
+    with open(progress, newline="") as file:
+        assert csv.DictReader(file).fieldnames == checkpoints.PROGRESS_FIELDS
+    other, *points = _rows(progress)
+    assert (other["config"], other["timesteps"], other["grad_norm"]) == ("other", "100", "")
+    assert [int(point["timesteps"]) for point in points] == [50, 100, 150]
+    logged = _rows(tmp_path / "log" / "progress.csv")
+    previous = 0
+    for point in points:
+        since = [row for row in logged if previous < int(row["time/total_timesteps"]) <= int(point["timesteps"])]
+        assert len(since) == 5
+        for name in checkpoints.DIAGNOSTICS:
+            expected = np.mean([float(row[f"train/{name}"]) for row in since])
+            assert float(point[name]) == pytest.approx(expected, abs=1e-4), name
+        previous = int(point["timesteps"])
+    assert len({point["grad_norm"] for point in points}) == 3  # each checkpoint its own span's
 
 
 def test_report_shows_runs_under_way_and_weighs_the_10m_runs_against_the_references(tmp_path):
@@ -547,6 +584,11 @@ def test_report_shows_runs_under_way_and_weighs_the_10m_runs_against_the_referen
         | dict(train_seconds=step * 180.0, commit="abc1234", date="2026-11-22", machine=machine)
         for step in range(1, 21)
     ]
+    # The diagnostics from 1.1M steps on (rows before them have none): 0.1 more grad norm each checkpoint
+    diagnostics = dict(clipped_share=0.5, inactive_units_pi=0.9, inactive_units_vf=0.25, entropy_loss=-1.5)
+    diagnostics |= dict(explained_variance=0.8, value_mean=1.0, value_target_mean=1.25)
+    for point in points[10:]:
+        point |= diagnostics | dict(grad_norm=point["timesteps"] / 1_000_000)
     write_csv(tmp_path / "spaceinvaders_10m_progress.csv", PROGRESS_FIELDS, points)
     references = [dict(experiment="spaceinvaders_10m", reference="notebook", evaluation=648, training="", source="000")]
     write_csv(tmp_path / "references.csv", ["experiment", "reference", "evaluation", "training", "source"], references)
@@ -558,6 +600,10 @@ def test_report_shows_runs_under_way_and_weighs_the_10m_runs_against_the_referen
     assert "| notebook | 648 | – | 000 |" in against
     # Under way: where its latest checkpoint stands, never as a final score
     assert "| `a2c_plus` seed 0, here, not finished | – | 220.0 at 2,000,000 steps | section 2, runs under way |" in against
+    # Its diagnostics per fifth of the 10M budget, over the checkpoints that recorded them (1.1M-2M: grad norms 1.1-2)
+    diagnostics_row = "| a2c_plus | 0 | 0-2M | 10 | 1.55 | 50% | 90% | 25% | 1.50 | 0.80 | 1.00 / 1.25 |"
+    assert diagnostics_row in report
+    assert "| a2c_plus | 0 | 2M-4M |" not in report
 
     # Finished: the medians of its final evaluation and training episodes, and no longer under way
     run = dict(experiment="spaceinvaders_10m", config="a2c_plus", algo="a2c_plus", env="SpaceInvadersNoFrameskip-v4")
@@ -567,6 +613,8 @@ def test_report_shows_runs_under_way_and_weighs_the_10m_runs_against_the_referen
     against = _report(tmp_path).split("## 4. Against the references")[1]
     assert "| `a2c_plus`, here | 650.0 (2 seeds) | 600.0 (2 seeds) | section 2 |" in against
     assert "not finished" not in against
+    # No longer under way, its diagnostics along the way stay
+    assert "Runs not finished yet" not in (report := _report(tmp_path)) and diagnostics_row in report
     # A single seed has no standard deviation over seeds to show
     write_csv(tmp_path / "spaceinvaders_10m.csv", FIELDS, rows[:1])
     assert "| a2c_plus | 1 | 700.0 | 700.0 | 700 | 650.0 | 650.0 | 650 | 2778 |" in _report(tmp_path)

@@ -17,8 +17,8 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from stable_baselines3.dqn.policies import DQNPolicy
 
 from sb3_a2c_plus import A2CPlus
-from sb3_a2c_plus.a2c_plus.rollout import defers_values
 from sb3_a2c_plus.a2c_plus.policies import MlpPolicy
+from sb3_a2c_plus.a2c_plus.rollout import defers_values
 
 CONSTANT_VALUE, GAMMA, GAE_LAMBDA, N_STEPS = 2.5, 0.9, 0.8, 5
 
