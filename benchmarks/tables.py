@@ -196,12 +196,18 @@ def diagnostics_table(name: str) -> str:
     return "\n".join(lines)
 
 
+# Measured the rows of <experiment>_heads.csv and was removed: runs log their dead units at every update now, and
+# sb3_a2c_plus.common.diagnostics.unit_activity measures a saved model
+HEADS_SCRIPT = "benchmarks/heads.py of commit e08216a"
+
+
 def heads_table(name: str) -> str:
-    """How much of each kept model's fully connected layers still fires (benchmarks/heads.py), where measured."""
+    """How much of each kept model's fully connected layers still fired (``HEADS_SCRIPT``), where measured."""
     rows, meta = results.read(f"{name}_heads"), results.meta(f"{name}_heads")
     if not rows:
         return ""
     commands = ", ".join(f"`{command}`" for command in meta.get("commands", [meta.get("command")]))
+    commands += f" ({HEADS_SCRIPT})"
     models = list({(row["config"], row["seed"], row["n_timesteps"]): row for row in rows}.values())
 
     def share(value: float | str, spec: str) -> str:

@@ -620,103 +620,22 @@ def test_report_shows_runs_under_way_and_weighs_the_10m_runs_against_the_referen
     assert "| a2c_plus | 1 | 700.0 | 700.0 | 700 | 650.0 | 650.0 | 650 | 2778 |" in _report(tmp_path)
 
 
-def test_heads_counts_the_hidden_units_that_never_fire_and_the_report_shows_them(tmp_path):
-    from stable_baselines3 import A2C
+def test_report_shows_the_hidden_units_measured_before_their_script_was_removed(tmp_path):
+    from benchmarks.tables import HEADS_SCRIPT
 
-    from sb3_a2c_plus import A2CPlus
-    from sb3_a2c_plus.envs import AtariVecEnv
-
-    _breakout_results(tmp_path, 12.0, 8.0)  # a2c_plus and a2c, seeds 0 and 1
-    rows = _rows(tmp_path / "breakout.csv")
-    for row in rows:
-        row["log_dir"] = f"{row['config']}_{row['seed']}"
-    write_csv(tmp_path / "breakout.csv", list(rows[0]), rows)
-    for log_dir in ("a2c_plus_0", "a2c_0"):
-        (tmp_path / "runs" / log_dir).mkdir(parents=True)
-    env = AtariVecEnv("BreakoutNoFrameskip-v4", 2, seed=0)
-    plus = A2CPlus("CnnPolicy", env, n_steps=5, seed=0)
-    with th.no_grad():  # the critic's whole hidden layer stops firing; the actor's keeps firing
-        plus.policy.mlp_extractor.value_net[0].bias.fill_(-1e9)
-    plus.learn(10)  # one update: RMSprop's squared-gradient averages, zero for the critic's silent layer
-    plus.save(tmp_path / "runs" / "a2c_plus_0" / "BreakoutNoFrameskip-v4.zip")
-    A2C("CnnPolicy", env, seed=0).save(tmp_path / "runs" / "a2c_0" / "BreakoutNoFrameskip-v4.zip")  # no update
-    env.close()
-
-    # Rows measured earlier: one of a model that is gone, one of a model measured again now
-    earlier = dict(algo="a2c_plus", n_timesteps=500000, layer="mlp_extractor.policy_net.1", units=512, never_fire=0.5)
-    earlier |= dict(step_to_lr=0.01, policy_entropy=1.0, uniform_entropy=1.3863)
-    earlier_rows = [earlier | dict(config="gone", seed=3), earlier | dict(config="a2c_plus", seed=0)]
-    write_csv(tmp_path / "breakout_heads.csv", list(earlier_rows[0]), earlier_rows)
-    old_meta = dict(command="python benchmarks/heads.py breakout", games=8, steps=400)
-    old_meta["environment"] = dict(cores="2", commit="abc1234", date="2026-11-01")
-    (tmp_path / "breakout_heads.json").write_text(json.dumps(old_meta))
-
-    arguments = ["breakout", "--games", "2", "--steps", "10", "--output-dir", str(tmp_path)]
-    arguments += ["--runs-dir", str(tmp_path / "runs")]
-    output = run([str(BENCHMARKS / "heads.py"), *arguments], tmp_path)
-    assert "no final model" in output and "a2c_plus_1" in output  # seed 1's runs kept none
-    rows = _rows(tmp_path / "breakout_heads.csv")
-    # The gone model's row stays, with the commit and date of the command that measured it; the other is replaced
-    gone = [row for row in rows if row["config"] == "gone"]
-    assert len(gone) == 1 and (gone[0]["never_fire"], gone[0]["commit"], gone[0]["date"]) == ("0.5", "abc1234", "2026-11-01")
-    rows = [row for row in rows if row["config"] != "gone"]
-    assert all(row["commit"].startswith(_head_commit()) for row in rows)  # "-dirty" with uncommitted changes
-    assert json.loads((tmp_path / "breakout_heads.json").read_text())["commands"] == [
-        "python benchmarks/heads.py breakout",
-        f"python benchmarks/heads.py {' '.join(arguments)}",
-    ]
-    measured = {(row["config"], row["layer"]): row for row in rows}
-    assert len(measured) == len(rows)
-    assert sorted(measured) == [
-        ("a2c", "features_extractor.linear.1"),  # SB3's CnnPolicy: one hidden layer, shared
-        ("a2c_plus", "mlp_extractor.policy_net.1"),
-        ("a2c_plus", "mlp_extractor.value_net.1"),
-    ]
-    assert float(measured["a2c_plus", "mlp_extractor.value_net.1"]["never_fire"]) == 1.0
-    assert float(measured["a2c_plus", "mlp_extractor.policy_net.1"]["never_fire"]) < 0.5
-    # A unit that never fires passes no gradient: torch's RMSprop leaves its weights where they are
-    assert float(measured["a2c_plus", "mlp_extractor.value_net.1"]["step_to_lr"]) == 0.0
-    assert 0.0 < float(measured["a2c_plus", "mlp_extractor.policy_net.1"]["step_to_lr"]) <= 1.0
-    assert measured["a2c", "features_extractor.linear.1"]["step_to_lr"] == ""  # never updated: no optimizer state
-    # An untrained policy's output layer (gain 0.01) is close to uniform over Breakout's 4 actions
-    uniform = float(measured["a2c_plus", "mlp_extractor.value_net.1"]["uniform_entropy"])
-    assert uniform == pytest.approx(np.log(4), abs=1e-3)
-    assert float(measured["a2c_plus", "mlp_extractor.value_net.1"]["policy_entropy"]) == pytest.approx(uniform, abs=0.01)
-
-    # Nothing fires in the silent layer, in any state; some of the actor's layer fires in each
-    assert float(measured["a2c_plus", "mlp_extractor.value_net.1"]["active_per_state"]) == 0.0
-    assert 0.0 < float(measured["a2c_plus", "mlp_extractor.policy_net.1"]["active_per_state"]) < 1.0
-
+    row = dict(config="a2c_plus", algo="a2c_plus", seed=0, n_timesteps=500000, layer="mlp_extractor.value_net.1")
+    row |= dict(units=512, never_fire=1.0, active_per_state=0.0, step_to_lr=0.0, policy_entropy=1.3, uniform_entropy=1.3863)
+    rows = [row | dict(commit="abc1234", date="2026-11-01"), row | dict(config="old", active_per_state="", step_to_lr="")]
+    write_csv(tmp_path / "breakout_heads.csv", list(rows[0]), rows)
+    meta = dict(commands=["python benchmarks/heads.py breakout"], games=8, steps=400, environment=dict(cores="2"))
+    (tmp_path / "breakout_heads.json").write_text(json.dumps(meta))
     report = _report(tmp_path)
-    assert "Hidden units that never fire while the model plays (`python benchmarks/heads.py breakout`, `python" in report
-    assert "commit abc1234 on 2026-11-01 (1 run)" in report
-    assert "| a2c_plus | 0 | 500,000 | `mlp_extractor.value_net.1` | 512 | 100.0% | 0.0% | 0 | " in report
-    assert "| gone | 3 | 500,000 | `mlp_extractor.policy_net.1` | 512 | 50.0% | – | 0.01 | 1.00 |" in report
-    assert re.search(
-        r"\| a2c \| 0 \| 500,000 \| `features_extractor.linear.1` \| 512 \| [\d.]+% \| [\d.]+% \| – \| 1.39 \|", report
+    assert (
+        f"Hidden units that never fire while the model plays (`python benchmarks/heads.py breakout` ({HEADS_SCRIPT})" in report
     )
-
-
-def test_heads_examines_the_checkpoint_of_a_run_still_going_through_a_head_batch_norm(tmp_path):
-    from sb3_a2c_plus import A2CPlus
-    from sb3_a2c_plus.envs import AtariVecEnv
-
-    folder = tmp_path / "runs" / "spaceinvaders_10m" / "a2c_plus_shared_heads" / "seed_0"
-    folder.mkdir(parents=True)
-    env = AtariVecEnv("SpaceInvadersNoFrameskip-v4", 2, seed=0)
-    policy_kwargs = dict(head_layout="shared", head_batch_norm=True)
-    A2CPlus("CnnPolicy", env, n_steps=5, seed=0, policy_kwargs=policy_kwargs).learn(10).save(folder / "checkpoint.zip")
-    env.close()
-    (folder / "run_state.json").write_text(json.dumps({"num_timesteps": 10}))
-
-    arguments = ["spaceinvaders_10m", "--games", "2", "--steps", "10", "--output-dir", str(tmp_path)]
-    run([str(BENCHMARKS / "heads.py"), *arguments, "--runs-dir", str(tmp_path / "runs")], tmp_path)
-    [row] = _rows(tmp_path / "spaceinvaders_10m_heads.csv")
-    assert (row["config"], row["seed"], row["n_timesteps"]) == ("a2c_plus_shared_heads", "0", "10")
-    assert row["layer"] == "mlp_extractor.shared_net.2"  # the ReLU after the BatchNorm
-    # RMSprop's step of the linear layer before the BatchNorm, which the one update moved
-    assert 0.0 < float(row["step_to_lr"]) <= 1.0
-    assert 0.0 < float(row["active_per_state"]) < 1.0
+    assert "commit abc1234 on 2026-11-01 (1 run)" in report
+    assert "| a2c_plus | 0 | 500,000 | `mlp_extractor.value_net.1` | 512 | 100.0% | 0.0% | 0 | 1.30 |" in report
+    assert "| old | 0 | 500,000 | `mlp_extractor.value_net.1` | 512 | 100.0% | – | – | 1.30 |" in report
 
 
 def test_report_shows_the_batch_norm_probe_recorded_before_its_script_was_removed(tmp_path):
