@@ -331,7 +331,16 @@ def test_report_lists_each_study_and_its_best_trials(tmp_path):
 def test_tune_runs_each_phase_of_a_study_with_its_enqueued_trials(tmp_path, monkeypatch):
     from benchmarks import tune
 
-    assert set(tune.STUDIES) == {"tune_lunarlander", "tune_lunarlander_normalized", "tune_lunarlander_refine"}
+    assert set(tune.STUDIES) == {
+        "tune_lunarlander",
+        "tune_lunarlander_normalized",
+        "tune_lunarlander_refine",
+        "tune_lunarlander_faithful",
+    }
+    # Enqueued trials of the studies before the sampler took up policy_loss_scale and the rest pin those as they ran
+    assert all(
+        trial["policy_loss_scale"] == 1.0 for trial in tune.enqueued_trials(tune.STUDIES["tune_lunarlander"]["phases"][1])
+    )
     refine = tune.enqueued_trials(tune.STUDIES["tune_lunarlander_refine"]["phases"][0])
     assert len(refine) == 12 and refine[9]["ent_coef"] == 1e-4 and refine[0]["ent_coef"] == 1.8624405121307026e-06
     # One phase of two enqueued trials, then a sampled one per worker: one worker, then two on the same study

@@ -42,11 +42,15 @@ def test_converter_for_vector_and_image_policies():
         head_width=128,
         one_minus_gae_lambda=0.05,
     )
+    # Trials stored before the later parameters were sampled keep what they ran
     vector = convert_a2c_plus_params({**common, "lr_schedule": "linear", "optimizer": "rmsprop", "activation_fn": "relu"})
     assert vector["learning_rate"] == "lin_0.001"
     assert vector["gamma"] == pytest.approx(0.99) and vector["gae_lambda"] == pytest.approx(0.95)
+    assert (vector["vf_coef"], vector["ent_coef"], vector["max_grad_norm"], vector["grad_clip"]) == (0.5, 0.01, 0.5, "global")
     assert vector["policy_kwargs"]["net_arch"] == dict(pi=[128, 128], vf=[128, 128])
     assert vector["policy_kwargs"]["activation_fn"] is nn.ReLU
+    assert vector["policy_kwargs"]["optimizer_kwargs"] == dict(alpha=0.99, eps=1e-5, weight_decay=0)
+    assert (vector["policy_kwargs"]["head_layout"], vector["policy_kwargs"]["head_init"]) == ("separate", "orthogonal")
 
     image = convert_a2c_plus_params({**common, "lr_schedule": "constant", "optimizer": "rmsprop_tf", "batch_norm": False})
     assert image["learning_rate"] == 1e-3
@@ -64,20 +68,62 @@ def test_converter_for_vector_and_image_policies():
     assert policy.head_layout == "shared" and policy.mlp_extractor.latent_dim_pi == 128
 
 
-def test_sampler_tries_shared_and_separate_heads_for_image_policies_only():
-    layouts = set()
-    for policy in ("CnnPolicy", "MlpPolicy"):
+def test_sampler_tries_both_head_layouts_and_builds_a_working_model():
+    for policy, env in (("CnnPolicy", FakeImageEnv()), ("MlpPolicy", "CartPole-v1")):
         study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
         study.set_user_attr("policy", policy)  # as the zoo stores the experiment's defaults
+        layouts = set()
         for _ in range(8):
             trial = study.ask()
-            policy_kwargs = sample_a2c_plus_params(trial, n_actions=4, n_envs=8, additional_args={})["policy_kwargs"]
-            if policy == "CnnPolicy":
-                assert policy_kwargs["head_layout"] == trial.params["head_layout"]
-                layouts.add(policy_kwargs["head_layout"])
-            else:
-                assert "head_layout" not in trial.params and "head_layout" not in policy_kwargs
-    assert layouts == {"shared", "separate"}
+            hyperparams = sample_a2c_plus_params(trial, n_actions=4, n_envs=8, additional_args={})
+            assert hyperparams["policy_kwargs"]["head_layout"] == trial.params["head_layout"]
+            layouts.add(trial.params["head_layout"])
+        assert layouts == {"shared", "separate"}
+        # The last trial's hyperparameters as the zoo passes them: a model that trains, its schedule a callable
+        A2CPlus(policy, env, **{**hyperparams, "n_steps": 4}).learn(8)
+        assert callable(hyperparams["learning_rate"])
+
+
+def test_sampler_expresses_the_lunar_lander_notebook_faithful_config():
+    from benchmarks.registry import NOTEBOOK_LUNAR_LANDER_FAITHFUL
+    from benchmarks.tune import STUDIES, enqueued_trials
+    from sb3_a2c_plus.zoo import linear_schedule_to_floor
+
+    faithful = NOTEBOOK_LUNAR_LANDER_FAITHFUL.hyperparams
+    # The notebook in the sampler's terms, as its study enqueues it: its loss sums the policy term over its batch of 40
+    # (a scale of 40), Keras' RMSprop (rho 0.9, epsilon 1e-7), its learning rate from 8.3e-4 to 1e-4
+    (notebook, *_) = enqueued_trials(STUDIES["tune_lunarlander_faithful"]["phases"][0])
+    converted = convert_a2c_plus_params(notebook)
+    for name in ("n_steps", "gamma", "advantage_estimator", "vf_coef", "ent_coef", "max_grad_norm", "grad_clip"):
+        assert converted[name] == pytest.approx(faithful[name]), name
+    assert converted["normalize_advantage"] is faithful["normalize_advantage"] is False
+    expected = eval(faithful["policy_kwargs"])  # the zoo's config language
+    policy_kwargs = converted["policy_kwargs"]
+    assert policy_kwargs["optimizer_class"] is expected["optimizer_class"] is RMSpropTFLike
+    for name in ("alpha", "eps"):
+        assert policy_kwargs["optimizer_kwargs"][name] == pytest.approx(expected["optimizer_kwargs"][name], rel=1e-9)
+    for name in ("net_arch", "head_layout", "activation_fn", "head_init"):
+        assert policy_kwargs[name] == expected[name], name
+    schedule = linear_schedule_to_floor(converted["learning_rate"])
+    start, end = NOTEBOOK_LUNAR_LANDER_FAITHFUL.linear_learning_rate
+    assert (schedule(1.0), schedule(0.5), schedule(0.0)) == pytest.approx((start, (start + end) / 2, end))
+
+
+def test_the_zoo_reads_a_linear_learning_rate_to_a_floor(tmp_path):
+    from benchmarks.common import zoo_experiment
+
+    hyperparams = dict(learning_rate="lin_1e-3_1e-4", n_envs=1)
+    _, model = zoo_experiment("a2c_plus", "CartPole-v1", seed=0, n_timesteps=100, log_folder=tmp_path, hyperparams=hyperparams)
+    assert (model.lr_schedule(1.0), model.lr_schedule(0.0)) == pytest.approx((1e-3, 1e-4))
+    with pytest.raises(ValueError, match="learning_rate 'lin_fast_1e-4': 'lin_<start>_<end>' needs two numbers"):
+        zoo_experiment(
+            "a2c_plus",
+            "CartPole-v1",
+            seed=0,
+            n_timesteps=100,
+            log_folder=tmp_path,
+            hyperparams={"learning_rate": "lin_fast_1e-4"},
+        )
 
 
 def test_tuning_in_memory_with_two_jobs(tmp_path):

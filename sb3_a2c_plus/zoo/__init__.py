@@ -6,11 +6,32 @@ processes started without site hooks (``python -S``). Every function is idempote
 
 import functools
 import inspect
+import re
 from pathlib import Path
+from typing import Any
 
 ALGO_NAME = "a2c_plus"
 HYPERPARAMS_FILE = Path(__file__).resolve().parent.parent / "hyperparams" / f"{ALGO_NAME}.yml"
 NATIVE_ATARI_KEY = "native_atari"
+# The zoo's config language writes a linear decay to 0 as "lin_<start>"; "lin_<start>_<end>" decays to <end>
+LINEAR_TO_FLOOR = re.compile(r"lin_([^_]+)_([^_]+)")
+
+
+def linear_schedule_to_floor(value: Any) -> Any:
+    """
+    ``"lin_<start>_<end>"`` as SB3's ``LinearSchedule(start, end, 1.0)``, the learning rate going linearly from
+    ``start`` to ``end`` over the run (``"lin_8.3e-4_1e-4"``); any other value unchanged, for the zoo to read.
+    """
+    match = LINEAR_TO_FLOOR.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return value
+    from stable_baselines3.common.utils import LinearSchedule
+
+    try:
+        start, end = float(match[1]), float(match[2])
+    except ValueError:
+        raise ValueError(f"learning_rate {value!r}: 'lin_<start>_<end>' needs two numbers, e.g. 'lin_8.3e-4_1e-4'") from None
+    return LinearSchedule(start, end, 1.0)
 
 
 def register_algorithm() -> None:
@@ -34,11 +55,12 @@ def register_tuning() -> None:
 
 def register_experiment_manager() -> None:
     """
-    Teach ``ExperimentManager`` three things. For ``--algo a2c_plus``: read ``hyperparams/a2c_plus.yml``
+    Teach ``ExperimentManager`` four things. For ``--algo a2c_plus``: read ``hyperparams/a2c_plus.yml``
     shipped with this package unless ``-conf`` is given, and tune on a database with Optuna
     heartbeats (see :mod:`sb3_a2c_plus.zoo.storage`). For every algorithm: the hyperparameter
     ``native_atari: true`` (``--hyperparams native_atari:True``) trains on ale_py's C++ vectorised
-    Atari environment (:class:`~sb3_a2c_plus.envs.AtariVecEnv`) instead of ``AtariWrapper`` on ``--vec-env``.
+    Atari environment (:class:`~sb3_a2c_plus.envs.AtariVecEnv`) instead of ``AtariWrapper`` on ``--vec-env``,
+    and ``learning_rate: lin_<start>_<end>`` decays linearly to ``end`` (:func:`linear_schedule_to_floor`).
     """
     from rl_zoo3.exp_manager import ExperimentManager
 
@@ -73,7 +95,14 @@ def register_experiment_manager() -> None:
         if native_atari and not self._is_atari:
             raise ValueError(f"{NATIVE_ATARI_KEY}: the native backend is for Atari games, not {self.env_name.gym_id}")
         self.native_atari = native_atari
-        return original_preprocess(self, hyperparams)
+        schedule = linear_schedule_to_floor(hyperparams.get("learning_rate"))
+        if schedule is hyperparams.get("learning_rate"):
+            return original_preprocess(self, hyperparams)
+        # The zoo's own schedule parser refuses schedule objects: the decay goes in after it
+        processed, *rest = original_preprocess(
+            self, {key: value for key, value in hyperparams.items() if key != "learning_rate"}
+        )
+        return ({**processed, "learning_rate": schedule}, *rest)
 
     @functools.wraps(original_create_envs)
     def create_envs(self, n_envs: int, eval_env: bool = False, no_log: bool = False):
