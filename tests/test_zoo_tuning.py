@@ -109,6 +109,20 @@ def test_sampler_expresses_the_lunar_lander_notebook_faithful_config():
     assert (schedule(1.0), schedule(0.5), schedule(0.0)) == pytest.approx((start, (start + end) / 2, end))
 
 
+def test_the_zoo_evaluates_with_sampled_actions_when_told(tmp_path):
+    from benchmarks.common import zoo_experiment
+
+    def manager(**hyperparams):
+        return zoo_experiment(
+            "a2c_plus", "CartPole-v1", seed=0, n_timesteps=100, log_folder=tmp_path, hyperparams=hyperparams
+        )[0]
+
+    assert manager().deterministic_eval is True  # the zoo's default off Atari
+    assert manager(deterministic_eval=False).deterministic_eval is False
+    with pytest.raises(ValueError, match="deterministic_eval must be True or False, got 'no'"):
+        manager(deterministic_eval="no")
+
+
 def test_the_zoo_reads_a_linear_learning_rate_to_a_floor(tmp_path):
     from benchmarks.common import zoo_experiment
 

@@ -13,6 +13,9 @@ from typing import Any
 ALGO_NAME = "a2c_plus"
 HYPERPARAMS_FILE = Path(__file__).resolve().parent.parent / "hyperparams" / f"{ALGO_NAME}.yml"
 NATIVE_ATARI_KEY = "native_atari"
+# The zoo evaluates with deterministic actions except on Atari; False ranks trials by the sampled actions'
+# score, which is what the training logs' ep_rew_mean shows
+DETERMINISTIC_EVAL_KEY = "deterministic_eval"
 # The zoo's config language writes a linear decay to 0 as "lin_<start>"; "lin_<start>_<end>" decays to <end>
 LINEAR_TO_FLOOR = re.compile(r"lin_([^_]+)_([^_]+)")
 
@@ -55,12 +58,13 @@ def register_tuning() -> None:
 
 def register_experiment_manager() -> None:
     """
-    Teach ``ExperimentManager`` four things. For ``--algo a2c_plus``: read ``hyperparams/a2c_plus.yml``
+    Teach ``ExperimentManager`` five things. For ``--algo a2c_plus``: read ``hyperparams/a2c_plus.yml``
     shipped with this package unless ``-conf`` is given, and tune on a database with Optuna
     heartbeats (see :mod:`sb3_a2c_plus.zoo.storage`). For every algorithm: the hyperparameter
     ``native_atari: true`` (``--hyperparams native_atari:True``) trains on ale_py's C++ vectorised
-    Atari environment (:class:`~sb3_a2c_plus.envs.AtariVecEnv`) instead of ``AtariWrapper`` on ``--vec-env``,
-    and ``learning_rate: lin_<start>_<end>`` decays linearly to ``end`` (:func:`linear_schedule_to_floor`).
+    Atari environment (:class:`~sb3_a2c_plus.envs.AtariVecEnv`) instead of ``AtariWrapper`` on ``--vec-env``;
+    ``deterministic_eval: false`` makes the evaluations (``--eval-freq`` and the trials of ``-optimize``) sample
+    their actions; and ``learning_rate: lin_<start>_<end>`` decays linearly to ``end`` (:func:`linear_schedule_to_floor`).
     """
     from rl_zoo3.exp_manager import ExperimentManager
 
@@ -95,6 +99,10 @@ def register_experiment_manager() -> None:
         if native_atari and not self._is_atari:
             raise ValueError(f"{NATIVE_ATARI_KEY}: the native backend is for Atari games, not {self.env_name.gym_id}")
         self.native_atari = native_atari
+        deterministic_eval = hyperparams.pop(DETERMINISTIC_EVAL_KEY, self.deterministic_eval)
+        if not isinstance(deterministic_eval, bool):
+            raise ValueError(f"{DETERMINISTIC_EVAL_KEY} must be True or False, got {deterministic_eval!r}")
+        self.deterministic_eval = deterministic_eval
         schedule = linear_schedule_to_floor(hyperparams.get("learning_rate"))
         if schedule is hyperparams.get("learning_rate"):
             return original_preprocess(self, hyperparams)
