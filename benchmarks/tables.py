@@ -184,14 +184,16 @@ def diagnostics_table(name: str) -> str:
             if not span:
                 continue
 
-            def mean(key: str, span: list[dict] = span) -> float:
-                return statistics.mean(point[key] for point in span)
+            def mean(key: str, spec: str, sign: int = 1, span: list[dict] = span) -> str:
+                # A policy without the heads A2CPlus watches logs no inactive units
+                values = [sign * point[key] for point in span if point.get(key) not in ("", None)]
+                return format(statistics.mean(values), spec) if values else "–"
 
             lines.append(
                 f"| {config} | {seed} | {_steps_label(start)}-{_steps_label(end)} | {len(span)} "
-                f"| {mean('grad_norm'):.2f} | {mean('clipped_share'):.0%} | {mean('inactive_units_pi'):.0%} "
-                f"| {mean('inactive_units_vf'):.0%} | {-mean('entropy_loss'):.2f} | {mean('explained_variance'):.2f} "
-                f"| {mean('value_mean'):.2f} / {mean('value_target_mean'):.2f} |"
+                f"| {mean('grad_norm', '.2f')} | {mean('clipped_share', '.0%')} | {mean('inactive_units_pi', '.0%')} "
+                f"| {mean('inactive_units_vf', '.0%')} | {mean('entropy_loss', '.2f', -1)} "
+                f"| {mean('explained_variance', '.2f')} | {mean('value_mean', '.2f')} / {mean('value_target_mean', '.2f')} |"
             )
     return "\n".join(lines)
 

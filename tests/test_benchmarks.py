@@ -598,6 +598,7 @@ def test_report_shows_runs_under_way_and_weighs_the_10m_runs_against_the_referen
     diagnostics |= dict(explained_variance=0.8, value_mean=1.0, value_target_mean=1.25)
     for point in points[10:]:
         point |= diagnostics | dict(grad_norm=point["timesteps"] / 1_000_000)
+    points[-1] |= dict(inactive_units_pi="", inactive_units_vf="")  # a policy whose units A2CPlus cannot watch
     write_csv(tmp_path / "spaceinvaders_10m_progress.csv", PROGRESS_FIELDS, points)
     references = [dict(experiment="spaceinvaders_10m", reference="notebook", evaluation=648, training="", source="000")]
     write_csv(tmp_path / "references.csv", ["experiment", "reference", "evaluation", "training", "source"], references)
