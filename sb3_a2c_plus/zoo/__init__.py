@@ -37,6 +37,14 @@ def linear_schedule_to_floor(value: Any) -> Any:
     return LinearSchedule(start, end, 1.0)
 
 
+def _pop_bool(hyperparams: dict[str, Any], key: str, default: bool) -> bool:
+    """Take a True/False setting of this package out of the zoo's hyperparameters, refusing anything else."""
+    value = hyperparams.pop(key, default)
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} must be True or False, got {value!r}")
+    return value
+
+
 def register_algorithm() -> None:
     """Make ``--algo a2c_plus`` a choice of train, enjoy and record_video (``rl_zoo3.utils.ALGOS``)."""
     from rl_zoo3.utils import ALGOS
@@ -93,16 +101,11 @@ def register_experiment_manager() -> None:
 
     @functools.wraps(original_preprocess)
     def _preprocess_hyperparams(self, hyperparams):
-        native_atari = hyperparams.pop(NATIVE_ATARI_KEY, False)
-        if not isinstance(native_atari, bool):
-            raise ValueError(f"{NATIVE_ATARI_KEY} must be True or False, got {native_atari!r}")
+        native_atari = _pop_bool(hyperparams, NATIVE_ATARI_KEY, False)
         if native_atari and not self._is_atari:
             raise ValueError(f"{NATIVE_ATARI_KEY}: the native backend is for Atari games, not {self.env_name.gym_id}")
         self.native_atari = native_atari
-        deterministic_eval = hyperparams.pop(DETERMINISTIC_EVAL_KEY, self.deterministic_eval)
-        if not isinstance(deterministic_eval, bool):
-            raise ValueError(f"{DETERMINISTIC_EVAL_KEY} must be True or False, got {deterministic_eval!r}")
-        self.deterministic_eval = deterministic_eval
+        self.deterministic_eval = _pop_bool(hyperparams, DETERMINISTIC_EVAL_KEY, self.deterministic_eval)
         schedule = linear_schedule_to_floor(hyperparams.get("learning_rate"))
         if schedule is hyperparams.get("learning_rate"):
             return original_preprocess(self, hyperparams)
