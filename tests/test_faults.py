@@ -3,6 +3,7 @@
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import gymnasium as gym
@@ -11,6 +12,7 @@ import pytest
 from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import SubprocVecEnv
+from stable_baselines3.common.vec_env.subproc_vec_env import _stack_obs
 
 from sb3_a2c_plus import A2CPlus, EnvWorkerError
 from sb3_a2c_plus.envs import AtariVecEnv
@@ -102,6 +104,30 @@ def test_an_action_out_of_range_is_refused_before_it_reaches_the_native_emulator
     env.close()
 
 
+class SigtermBetweenReplies(SubprocVecEnv):
+    """SubprocVecEnv that gets SIGTERM after reading its first worker's reply, before the others'."""
+
+    def step_wait(self):
+        results = [self.remotes[0].recv()]
+        os.kill(os.getpid(), signal.SIGTERM)
+        results += [remote.recv() for remote in self.remotes[1:]]
+        self.waiting = False
+        obs, rews, dones, infos, self.reset_infos = zip(*results, strict=True)
+        return _stack_obs(obs, self.observation_space), np.stack(rews), np.stack(dones), infos
+
+
+def test_sigterm_waits_for_the_env_step_so_the_env_can_still_be_closed():
+    env = make_vec_env("CartPole-v1", n_envs=3, vec_env_cls=SigtermBetweenReplies)
+    model = A2CPlus("MlpPolicy", env, n_steps=5, seed=0)
+    with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+        model.learn(1000)
+    closing = threading.Thread(target=env.close, daemon=True)  # as RL Zoo does after the interrupt
+    closing.start()
+    closing.join(timeout=30)
+    assert not closing.is_alive(), "close() waits on a reply that the interrupted step had already read"
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
 @pytest.mark.parametrize(
     "env_id, options",
     [
@@ -113,7 +139,12 @@ def test_an_action_out_of_range_is_refused_before_it_reaches_the_native_emulator
 def test_sigterm_stops_a_zoo_run_which_saves_its_model(tmp_path, env_id, options):
     command = [str(BIN_DIR / "python"), "-m", "rl_zoo3.train", "--algo", "a2c_plus", "--env", env_id, *options]
     command += ["-n", "10000000", "-f", str(tmp_path), "--seed", "0", "--log-interval", "1"]
-    run = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    run = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+    # a run that hangs fails the test instead of the CI job: its workers too, which hold the pipe open
+    watchdog = threading.Timer(300, os.killpg, args=(run.pid, signal.SIGKILL))
+    watchdog.start()
     output = []
     for line in run.stdout:  # until the first update's log: training is under way
         output.append(line)
@@ -122,7 +153,9 @@ def test_sigterm_stops_a_zoo_run_which_saves_its_model(tmp_path, env_id, options
     time.sleep(1.0)
     run.send_signal(signal.SIGTERM)
     output += run.stdout.readlines()
-    assert run.wait(timeout=120) == 0, "".join(output)
+    returncode = run.wait(timeout=120)
+    watchdog.cancel()
+    assert returncode == 0, "".join(output)
     model_path = tmp_path / "a2c_plus" / f"{env_id}_1" / f"{env_id}.zip"
     assert model_path.exists(), "".join(output)
     assert A2CPlus.load(model_path).num_timesteps > 0

@@ -378,7 +378,8 @@ class A2CPlus(DeferredCriticRollout):
     ) -> SelfA2CPlus:
         """
         SB3's ``learn``, with two faults made explicit: SIGTERM stops it as Ctrl-C does (``KeyboardInterrupt``,
-        on which RL Zoo saves the model), and a ``SubprocVecEnv`` worker that dies ends it with an
+        on which RL Zoo saves the model; never within a step of the env, which could then not be closed),
+        and a ``SubprocVecEnv`` worker that dies ends it with an
         :class:`~sb3_a2c_plus.common.faults.EnvWorkerError` naming the env and how it died.
         """
         with sigterm_as_keyboard_interrupt():

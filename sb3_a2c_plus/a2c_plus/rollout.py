@@ -17,7 +17,7 @@ from stable_baselines3.common.utils import obs_as_tensor
 from stable_baselines3.common.vec_env import SubprocVecEnv, VecEnv
 
 from sb3_a2c_plus.a2c_plus.policies import A2CPlusPolicy
-from sb3_a2c_plus.common.faults import PIPE_ERRORS, dead_worker_error
+from sb3_a2c_plus.common.faults import PIPE_ERRORS, dead_worker_error, env_step_uninterrupted
 from sb3_a2c_plus.common.openmp import release_idle_threads
 from sb3_a2c_plus.common.returns import estimate_returns
 
@@ -102,7 +102,8 @@ class DeferredCriticRollout(OnPolicyAlgorithm):
             if release_threads:
                 release_idle_threads()
             try:
-                new_obs, rewards, dones, infos = env.step(clipped_actions)
+                with env_step_uninterrupted():
+                    new_obs, rewards, dones, infos = env.step(clipped_actions)
             except PIPE_ERRORS as error:
                 raise (dead_worker_error(env) or error) from error
             if not self._record_step(env, callback, rollout_buffer, actions, log_probs, new_obs, rewards, dones, infos):
