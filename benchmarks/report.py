@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import results  # noqa: E402
+from benchmarks import results, tables  # noqa: E402
 from benchmarks.registry import EXPERIMENTS  # noqa: E402
 from benchmarks.tables import experiment_header, learning_results, references_section  # noqa: E402
 from benchmarks.throughput import TABLE_TRAINING_RUNS, breakdown, summarize  # noqa: E402
@@ -231,8 +231,14 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=results.RESULTS, help="where the scripts wrote their results")
     parser.add_argument("--template", type=Path, default=TEMPLATE, help="the narrative, with markers (see above)")
     parser.add_argument("--output", type=Path, default=DOCS / "benchmarks.md")
+    parser.add_argument(
+        "--checkpoints",
+        type=Path,
+        default=tables.COMMITTED_CHECKPOINTS,
+        help="where unfinished runs' last checkpoints are committed (a run without one is reported as lost)",
+    )
     args = parser.parse_args()
-    results.RESULTS = args.results
+    results.RESULTS, tables.COMMITTED_CHECKPOINTS = args.results, args.checkpoints
     try:
         report = render(args.template.read_text())
     except ValueError as error:

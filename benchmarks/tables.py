@@ -5,8 +5,13 @@ saying what ran, and the references (the notebooks' and published scores) beside
 
 import statistics
 
-from benchmarks import results
+from benchmarks import checkpoints, results
+from benchmarks.common import REPO_ROOT
 from benchmarks.registry import EXPERIMENTS
+
+# Where the last checkpoint of an unfinished run is committed (checkpoints/README.md): a run without one there
+# was lost with the machine that held it
+COMMITTED_CHECKPOINTS = REPO_ROOT / "checkpoints"
 
 
 def learning_table(name: str) -> str:
@@ -124,6 +129,17 @@ def _progress_runs(name: str) -> dict[tuple[str, int], list[dict]]:
     return {run: sorted(points, key=lambda point: point["timesteps"]) for run, points in runs.items()}
 
 
+def committed_steps(name: str, config: str, seed: int) -> int | None:
+    """The steps of a run's committed checkpoint (checkpoints/); ``None``: none committed, the run was lost."""
+    return checkpoints.saved_steps(COMMITTED_CHECKPOINTS / name / config / f"seed_{seed}")
+
+
+def _standing(name: str, config: str, seed: int) -> str:
+    """Whether an unfinished run can go on, and from where."""
+    steps = committed_steps(name, config, seed)
+    return "lost with its machine (starts again from zero)" if steps is None else f"goes on from {steps:,} steps"
+
+
 def progress_table(name: str) -> str:
     """Where the checkpointed runs of an experiment that have not finished yet stand, from their progress file."""
     finished = {(row["config"], row["seed"]) for row in results.read(name)}
@@ -136,8 +152,8 @@ def progress_table(name: str) -> str:
         "sampled actions, as in the last-100-training-episodes column of finished runs.",
         "",
         "| config | seed | steps done | last 100 training games | the same at each million steps | training hours "
-        "| commits, dates, machines |",
-        "|---|---|---|---|---|---|---|",
+        "| committed checkpoint | commits, dates, machines |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for (config, seed), run in runs.items():
         last = run[-1]
@@ -149,7 +165,7 @@ def progress_table(name: str) -> str:
         provenance = "; ".join(dict.fromkeys(f"{point['commit']} on {point['date']}, {point['machine']}" for point in run))
         lines.append(
             f"| {config} | {seed} | {last['timesteps']:,} | {last['last_100_train_mean']:.1f} | {millions or '–'} "
-            f"| {last['train_seconds'] / 3600:.1f} | {provenance} |"
+            f"| {last['train_seconds'] / 3600:.1f} | {_standing(name, config, seed)} | {provenance} |"
         )
     return "\n".join(lines)
 
@@ -321,7 +337,7 @@ def references_section() -> str:
         finished = {(row["config"], row["seed"]) for row in rows}
         lines += [
             f"| `{config}` seed {seed}, here, not finished | – | {run[-1]['last_100_train_mean']:.1f} at "
-            f"{run[-1]['timesteps']:,} steps | section 2, runs under way |"
+            f"{run[-1]['timesteps']:,} steps | section 2, runs not finished: {_standing(name, config, seed)} |"
             for (config, seed), run in _progress_runs(name).items()
             if (config, seed) not in finished
         ]

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch as th
 
+from benchmarks import checkpoints
 from benchmarks.common import write_csv
 from tests.zoo import run
 
@@ -30,7 +31,9 @@ def _head_commit() -> str:
 
 
 def _report(results: Path) -> str:
-    run([str(BENCHMARKS / "report.py"), "--results", str(results), "--output", str(results / "report.md")], results)
+    """The report of the results in ``results``, whose checkpoints/ holds its committed checkpoints."""
+    output = ["--output", str(results / "report.md"), "--checkpoints", str(results / "checkpoints")]
+    run([str(BENCHMARKS / "report.py"), "--results", str(results), *output], results)
     return (results / "report.md").read_text()
 
 
@@ -480,7 +483,7 @@ class _Interrupted(Exception):
 
 
 def test_a_checkpointed_run_stopped_part_way_resumes_from_its_last_checkpoint(tmp_path, monkeypatch):
-    from benchmarks import checkpoints, learning
+    from benchmarks import learning
     from benchmarks.registry import Config, Experiment
     from sb3_a2c_plus import A2CPlus
 
@@ -602,14 +605,24 @@ def test_report_shows_runs_under_way_and_weighs_the_10m_runs_against_the_referen
     write_csv(tmp_path / "spaceinvaders_10m_progress.csv", PROGRESS_FIELDS, points)
     references = [dict(experiment="spaceinvaders_10m", reference="notebook", evaluation=648, training="", source="000")]
     write_csv(tmp_path / "references.csv", ["experiment", "reference", "evaluation", "training", "source"], references)
-    report = _report(tmp_path)
+    # No checkpoint committed: the run was lost with its machine, whatever its progress file says
     provenance = "abc1234 on 2026-11-22, 2 cores, gpu none, torch 2.13.0+cpu"
-    assert f"| a2c_plus | 0 | 2,000,000 | 220.0 | 1M: 210, 2M: 220 | 1.0 | {provenance} |" in report
+    lost = "lost with its machine (starts again from zero)"
+    assert f"| a2c_plus | 0 | 2,000,000 | 220.0 | 1M: 210, 2M: 220 | 1.0 | {lost} | {provenance} |" in _report(tmp_path)
+    not_finished = "| `a2c_plus` seed 0, here, not finished | – | 220.0 at 2,000,000 steps | section 2, runs not finished: "
+    assert f"{not_finished}{lost} |" in _report(tmp_path)
+    # Its checkpoint committed at 1.9M (the runs folder went on to 2M): it goes on from there
+    committed = tmp_path / "checkpoints" / "spaceinvaders_10m" / "a2c_plus" / "seed_0"
+    committed.mkdir(parents=True)
+    (committed / checkpoints.STATE).write_text(json.dumps(dict(num_timesteps=1_900_000)))
+    report = _report(tmp_path)
+    going_on = "goes on from 1,900,000 steps"
+    assert f"| a2c_plus | 0 | 2,000,000 | 220.0 | 1M: 210, 2M: 220 | 1.0 | {going_on} | {provenance} |" in report
     assert "*No run finished yet: `python benchmarks/learning.py spaceinvaders_10m`.*" in report
     against = report.split("## 4. Against the references")[1]
     assert "| notebook | 648 | – | 000 |" in against
     # Under way: where its latest checkpoint stands, never as a final score
-    assert "| `a2c_plus` seed 0, here, not finished | – | 220.0 at 2,000,000 steps | section 2, runs under way |" in against
+    assert f"{not_finished}{going_on} |" in against
     # Its diagnostics per fifth of the 10M budget, over the checkpoints that recorded them (1.1M-2M: grad norms 1.1-2)
     diagnostics_row = "| a2c_plus | 0 | 0-2M | 10 | 1.55 | 50% | 90% | 25% | 1.50 | 0.80 | 1.00 / 1.25 |"
     assert diagnostics_row in report
