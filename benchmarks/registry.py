@@ -42,6 +42,21 @@ class Experiment:
     checkpoint_every: int | None = None
     # False: README's quickstart, ``ALGO("MlpPolicy", env_id)`` with the class defaults, no zoo settings
     zoo: bool = True
+    # A screen's rule, set before its runs: a config stops at the ``misses``-th of its seeds whose last 100
+    # training episodes average below ``below`` (seeds run in order), its verdict decided
+    stop_rule: dict[str, float] | None = None
+
+    def stopped(self, rows: list[dict[str, Any]], config: str) -> bool:
+        """Whether ``config``'s finished runs (``rows``: results rows, any config) decide it under ``stop_rule``."""
+        if self.stop_rule is None:
+            return False
+        below = [
+            row for row in rows if row["config"] == config and float(row["last_100_train_mean"]) < self.stop_rule["below"]
+        ]
+        return len(below) >= self.stop_rule["misses"]
+
+    def stop_rule_text(self) -> str:
+        return f"{self.stop_rule['misses']:g} seeds below {self.stop_rule['below']:g} in the last 100 training episodes"
 
 
 def _config(settings: dict[str, Any]) -> Config:

@@ -57,15 +57,20 @@ def learning_table(name: str) -> str:
             f"| {statistics.median(train):.1f} | {', '.join(f'{score:.{digits}f}' for score in train)} | {fps:.0f} |"
         )
     done = {(row["config"], row["seed"]) for row in rows}
-    missing = []
+    missing, stopped = [], []
     for config in experiment.configs:
         seeds = [seed for seed in experiment.seeds if (config, seed) not in done]
+        if seeds and experiment.stopped(rows, config):
+            stopped.append(config)
+            continue
         if len(seeds) == len(experiment.seeds):
             missing.append(config)
         elif seeds:
             missing.append(results.config_seeds(config, seeds))
     if missing:
         lines.append(f"\n*Not run yet: {', '.join(missing)} (`python benchmarks/learning.py {name}` resumes).*")
+    if stopped:
+        lines.append(f"\n*Stopped by the screen's rule at {experiment.stop_rule_text()}: {', '.join(stopped)}.*")
     return "\n".join(lines)
 
 

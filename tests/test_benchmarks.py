@@ -149,6 +149,34 @@ def test_quickstart_experiments_run_the_class_defaults_not_the_zoo_settings(tmp_
         assert model.lr_schedule(0.0) == (0.0 if config == "a2c_plus_linear_lr" else 7e-4)
 
 
+def test_a_screen_stops_a_config_once_its_rule_decides_it(tmp_path):
+    from benchmarks.learning import FIELDS
+
+    # quickstart_cartpole's rule: a config stops at its second seed below 475
+    run_ = dict(experiment="quickstart_cartpole", algo="a2c_plus", env="CartPole-v1", n_timesteps=100_000)
+    run_ |= dict(eval_mean=500.0, eval_std=0.0, eval_episodes=20, train_seconds=1.0, fps=1)
+    scores = {"a2c_plus_linear_lr": (159.0, 174.0), "a2c_plus_gae": (500.0, 500.0)}
+    rows = [
+        run_ | dict(config=config, seed=seed, last_100_train_mean=score)
+        for config, pair in scores.items()
+        for seed, score in enumerate(pair)
+    ]
+    write_csv(tmp_path / "quickstart_cartpole.csv", FIELDS, rows)
+    args = ["quickstart_cartpole", "--configs", "a2c_plus_linear_lr", "a2c_plus_gae", "--seeds", "2", "--n-timesteps", "500"]
+    output = run(
+        [str(BENCHMARKS / "learning.py"), *args, "--output-dir", str(tmp_path), "--runs-dir", str(tmp_path / "runs")], tmp_path
+    )
+    assert "a2c_plus_linear_lr seed 2: not run, a2c_plus_linear_lr stopped at 2 seeds below 475" in output
+    # None below 475: it runs (its 500-step seed 2 misses, once: it could still make 4 of 5)
+    ran = {(row["config"], row["seed"]) for row in _rows(tmp_path / "quickstart_cartpole.csv")}
+    assert ("a2c_plus_gae", "2") in ran and ("a2c_plus_linear_lr", "2") not in ran
+    # The report names it as stopped, not as left to run
+    report = _report(tmp_path)
+    rule = "*Stopped by the screen's rule at 2 seeds below 475 in the last 100 training episodes: a2c_plus_linear_lr.*"
+    (left,) = (line for line in report.splitlines() if line.startswith("*Not run yet:") and "a2c_plus_gae" in line)
+    assert rule in report and "a2c_plus_gae seeds 3, 4" in left and "a2c_plus_linear_lr," not in left
+
+
 def test_quickstart_experiments_refuse_what_only_the_zoo_runs():
     from benchmarks.registry import _experiment
 
