@@ -296,7 +296,8 @@ def main() -> None:
             while todo and len(running) < args.jobs:
                 config_name, seed = todo.pop(0)
                 if experiment.stopped(_read_rows(results_path), config_name):
-                    print(f"{name} {config_name} seed {seed}: not run, {config_name} stopped at {experiment.stop_rule_text()}")
+                    stopped = f"{config_name} stopped at {experiment.stop_rule_text()}"
+                    print(f"{name} {config_name} seed {seed}: not run, {stopped}", flush=True)
                     continue
                 saved = checkpoints.saved_steps(_run_folder(args.runs_dir, name, config_name, seed))
                 if saved is not None:
