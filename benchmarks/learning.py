@@ -295,7 +295,8 @@ def main() -> None:
         while todo or running:
             while todo and len(running) < args.jobs:
                 config_name, seed = todo.pop(0)
-                if experiment.stopped(_read_rows(results_path), config_name):
+                # Decided by the rows this command counts as done (none of the ones it reruns) and those it wrote
+                if experiment.stopped(rows, config_name):
                     stopped = f"{config_name} stopped at {experiment.stop_rule_text()}"
                     print(f"{name} {config_name} seed {seed}: not run, {stopped}", flush=True)
                     continue
@@ -318,6 +319,7 @@ def main() -> None:
                     print(f"{name} {config_name} seed {seed} FAILED:\n{output[-3000:]}", flush=True)
                     continue
                 row = json.loads(output.strip().splitlines()[-1])
+                rows.append(row)
                 _write_row(results_path, {key: row.get(key, "") for key in FIELDS})
                 checkpoints.clear(_run_folder(args.runs_dir, name, config_name, seed))  # its progress rows stay
                 print(f"{name} {config_name} seed {seed}: eval {row['eval_mean']:.1f}, {row['fps']} steps/s", flush=True)

@@ -134,14 +134,9 @@ def _progress_runs(name: str) -> dict[tuple[str, int], list[dict]]:
     return {run: sorted(points, key=lambda point: point["timesteps"]) for run, points in runs.items()}
 
 
-def committed_steps(name: str, config: str, seed: int) -> int | None:
-    """The steps of a run's committed checkpoint (checkpoints/); ``None``: none committed, the run was lost."""
-    return checkpoints.saved_steps(COMMITTED_CHECKPOINTS / name / config / f"seed_{seed}")
-
-
 def _standing(name: str, config: str, seed: int) -> str:
-    """Whether an unfinished run can go on, and from where."""
-    steps = committed_steps(name, config, seed)
+    """Whether an unfinished run can go on, and from where: its committed checkpoint (checkpoints/), if any."""
+    steps = checkpoints.saved_steps(COMMITTED_CHECKPOINTS / name / config / f"seed_{seed}")
     return "lost with its machine (starts again from zero)" if steps is None else f"goes on from {steps:,} steps"
 
 

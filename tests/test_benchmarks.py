@@ -175,6 +175,18 @@ def test_a_screen_stops_a_config_once_its_rule_decides_it(tmp_path):
     rule = "*Stopped by the screen's rule at 2 seeds below 475 in the last 100 training episodes: a2c_plus_linear_lr.*"
     (left,) = (line for line in report.splitlines() if line.startswith("*Not run yet:") and "a2c_plus_gae" in line)
     assert rule in report and "a2c_plus_gae seeds 3, 4" in left and "a2c_plus_linear_lr," not in left
+    # Run again on purpose (after a change of defaults), the rows it replaces do not stop it
+    rerun = ["quickstart_cartpole", "--configs", "a2c_plus_linear_lr", "--seeds", "0", "--n-timesteps", "500", "--rerun"]
+    run(
+        [str(BENCHMARKS / "learning.py"), *rerun, "--output-dir", str(tmp_path), "--runs-dir", str(tmp_path / "runs")],
+        tmp_path,
+    )
+    (rerun_row,) = (
+        row
+        for row in _rows(tmp_path / "quickstart_cartpole.csv")
+        if row["config"] == "a2c_plus_linear_lr" and row["seed"] == "0"
+    )
+    assert rerun_row["n_timesteps"] == "500"
 
 
 def test_quickstart_experiments_refuse_what_only_the_zoo_runs():
