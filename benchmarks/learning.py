@@ -21,6 +21,7 @@ per-seed curves they are drawn from to docs/benchmarks/<experiment>_curves.csv.
 import argparse
 import contextlib
 import csv
+import fcntl
 import io
 import json
 import subprocess
@@ -231,8 +232,11 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
 
 def _write_row(path: Path, row: dict[str, Any]) -> None:
     """Add ``row`` to the results, in place of an earlier row of the same config and seed."""
-    rows = [old for old in _read_rows(path) if (old["config"], old["seed"]) != (row["config"], str(row["seed"]))]
-    write_csv(path, FIELDS, [*rows, row])
+    # Commands run side by side (one per config or seed) share the file: one read-modify-write at a time
+    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        rows = [old for old in _read_rows(path) if (old["config"], old["seed"]) != (row["config"], str(row["seed"]))]
+        write_csv(path, FIELDS, [*rows, row])
 
 
 def _record_command(meta_path: Path, command: str) -> None:
