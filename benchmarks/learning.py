@@ -301,7 +301,7 @@ def main() -> None:
                 config_name, seed = todo.pop(0)
                 # Decided by the rows this command counts as done (none of the ones it reruns) and those it wrote
                 if experiment.stopped(rows, config_name):
-                    stopped = f"{config_name} stopped at {experiment.stop_rule_text()}"
+                    stopped = f"{config_name} stopped at {experiment.stop_rule_text(rows)}"
                     print(f"{name} {config_name} seed {seed}: not run, {stopped}", flush=True)
                     continue
                 saved = checkpoints.saved_steps(_run_folder(args.runs_dir, name, config_name, seed))

@@ -3,6 +3,7 @@ The registry of benchmarks/learning.py's experiments: benchmarks/experiments.yml
 and :class:`Config`, one entry an experiment, so that adding one means adding data, not code.
 """
 
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,20 +44,31 @@ class Experiment:
     # False: README's quickstart, ``ALGO("MlpPolicy", env_id)`` with the class defaults, no zoo settings
     zoo: bool = True
     # A screen's rule, set before its runs: a config stops at the ``misses``-th of its seeds whose last 100
-    # training episodes average below ``below`` (seeds run in order), its verdict decided
-    stop_rule: dict[str, float] | None = None
+    # training episodes average below ``below`` (seeds run in order), its verdict decided. ``below`` is a score, or
+    # the name of a reference config: its median over all the experiment's seeds, once it has run them
+    stop_rule: dict[str, float | str] | None = None
+
+    def _stop_threshold(self, rows: list[dict[str, Any]]) -> float | None:
+        below = self.stop_rule["below"]
+        if not isinstance(below, str):
+            return float(below)
+        scores = [float(row["last_100_train_mean"]) for row in rows if row["config"] == below]
+        return statistics.median(scores) if len(scores) >= len(self.seeds) else None
 
     def stopped(self, rows: list[dict[str, Any]], config: str) -> bool:
         """Whether ``config``'s finished runs (``rows``: results rows, any config) decide it under ``stop_rule``."""
-        if self.stop_rule is None:
+        if self.stop_rule is None or config == self.stop_rule["below"]:
             return False
-        below = [
-            row for row in rows if row["config"] == config and float(row["last_100_train_mean"]) < self.stop_rule["below"]
-        ]
+        threshold = self._stop_threshold(rows)
+        if threshold is None:
+            return False
+        below = [row for row in rows if row["config"] == config and float(row["last_100_train_mean"]) < threshold]
         return len(below) >= self.stop_rule["misses"]
 
-    def stop_rule_text(self) -> str:
-        return f"{self.stop_rule['misses']:g} seeds below {self.stop_rule['below']:g} in the last 100 training episodes"
+    def stop_rule_text(self, rows: list[dict[str, Any]]) -> str:
+        below = self.stop_rule["below"]
+        threshold = f"{below}'s median ({self._stop_threshold(rows):.1f})" if isinstance(below, str) else f"{below:g}"
+        return f"{self.stop_rule['misses']:g} seeds below {threshold} in the last 100 training episodes"
 
 
 def _config(settings: dict[str, Any]) -> Config:

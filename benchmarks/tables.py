@@ -70,7 +70,7 @@ def learning_table(name: str) -> str:
     if missing:
         lines.append(f"\n*Not run yet: {', '.join(missing)} (`python benchmarks/learning.py {name}` resumes).*")
     if stopped:
-        lines.append(f"\n*Stopped by the screen's rule at {experiment.stop_rule_text()}: {', '.join(stopped)}.*")
+        lines.append(f"\n*Stopped by the screen's rule at {experiment.stop_rule_text(rows)}: {', '.join(stopped)}.*")
     return "\n".join(lines)
 
 

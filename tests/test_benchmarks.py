@@ -189,6 +189,26 @@ def test_a_screen_stops_a_config_once_its_rule_decides_it(tmp_path):
     assert rerun_row["n_timesteps"] == "500"
 
 
+def test_a_screen_rule_can_name_a_reference_config_whose_median_it_must_reach():
+    from benchmarks.registry import _experiment
+
+    settings = dict(env_id="LunarLander-v3", n_timesteps=10, seeds=[0, 1, 2, 3, 4], evaluation="deterministic")
+    configs = {"a2c": {"algo": "a2c"}, "candidate": {"algo": "a2c_plus"}}
+    experiment = _experiment(settings | dict(zoo=False, configs=configs, stop_rule={"below": "a2c", "misses": 3}))
+
+    def rows(config, scores):
+        return [dict(config=config, seed=str(seed), last_100_train_mean=str(score)) for seed, score in enumerate(scores)]
+
+    candidate = rows("candidate", [-30.0, -36.0, 40.0])
+    # The reference has not run all its seeds: no median yet, nothing is decided
+    assert not experiment.stopped(rows("a2c", [32.0, 34.0, -45.0, 4.0]) + candidate, "candidate")
+    reference = rows("a2c", [32.0, 34.0, -45.0, 4.0, 51.0])  # median 32
+    assert not experiment.stopped(reference + candidate, "candidate")  # two below: it could still reach the median
+    assert experiment.stopped(reference + candidate + rows("candidate", [0, 0, 0, 10.0])[3:], "candidate")
+    assert not experiment.stopped(reference, "a2c")  # the reference is never measured against itself
+    assert experiment.stop_rule_text(reference) == "3 seeds below a2c's median (32.0) in the last 100 training episodes"
+
+
 def test_quickstart_experiments_refuse_what_only_the_zoo_runs():
     from benchmarks.registry import _experiment
 
