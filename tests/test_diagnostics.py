@@ -38,16 +38,15 @@ def test_unit_activity_finds_a_silent_layer_and_rmsprop_leaves_its_weights(break
     assert 0.0 < rmsprop_step_to_learning_rate(model.policy, "mlp_extractor.policy_net.1") <= 1.0
 
 
-def test_unit_activity_of_sb3_and_of_a_head_batch_norm(breakout):
+def test_unit_activity_of_sb3_and_of_shared_heads(breakout):
     untrained = A2C("CnnPolicy", breakout, seed=0)
     layers, _ = unit_activity(untrained.policy, breakout, 10)
     assert list(layers) == ["features_extractor.linear.1"]  # SB3's CnnPolicy: one hidden layer, shared
     assert rmsprop_step_to_learning_rate(untrained.policy, "features_extractor.linear.1") is None  # no update yet
 
-    policy_kwargs = dict(head_layout="shared", head_batch_norm=True)
-    model = A2CPlus("CnnPolicy", breakout, n_steps=5, seed=0, policy_kwargs=policy_kwargs).learn(10)
+    model = A2CPlus("CnnPolicy", breakout, n_steps=5, seed=0, policy_kwargs=dict(head_layout="shared")).learn(10)
     layers, _ = unit_activity(model.policy, breakout, 10)
-    assert list(layers) == ["mlp_extractor.shared_net.2"]  # the ReLU after the BatchNorm
-    assert 0.0 < layers["mlp_extractor.shared_net.2"][2] < 1.0
-    # The step of the linear layer before the BatchNorm, which the one update moved
-    assert 0.0 < rmsprop_step_to_learning_rate(model.policy, "mlp_extractor.shared_net.2") <= 1.0
+    assert list(layers) == ["mlp_extractor.shared_net.1"]
+    assert 0.0 < layers["mlp_extractor.shared_net.1"][2] < 1.0
+    # The step of the shared linear layer, which the one update moved
+    assert 0.0 < rmsprop_step_to_learning_rate(model.policy, "mlp_extractor.shared_net.1") <= 1.0

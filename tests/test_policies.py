@@ -84,45 +84,6 @@ def test_shared_head_layout(image_env):
     assert th.equal(latent_pi, latent_vf)
 
 
-@pytest.mark.parametrize("head_layout", ["separate", "shared"])
-def test_head_batch_norm_keeps_every_hidden_unit_firing(image_env, head_layout):
-    """Inputs that drive every unit's pre-activation below zero silence a plain ReLU layer for good;
-    with a BatchNorm before the ReLU each unit is centred over the batch and fires for part of it."""
-    features = th.rand(16, 3136)  # non-negative, as the backbone's ReLU features are
-    fired = {}
-    for head_batch_norm in (False, True):
-        kwargs = dict(head_layout=head_layout, head_batch_norm=head_batch_norm)
-        policy = A2CPlus("CnnPolicy", image_env, policy_kwargs=kwargs).policy
-        extractor = policy.mlp_extractor
-        hidden_layers = [extractor.shared_net] if head_layout == "shared" else [extractor.policy_net, extractor.value_net]
-        for layers in hidden_layers:
-            expected = [nn.Linear, nn.BatchNorm1d, nn.ReLU] if head_batch_norm else [nn.Linear, nn.ReLU]
-            assert [type(layer) for layer in layers] == expected
-            # Without BatchNorm the linear layer keeps its bias; before one its mean subtraction cancels it
-            assert (layers[0].bias is None) == head_batch_norm
-            with th.no_grad():
-                layers[0].weight.copy_(-layers[0].weight.abs())
-            policy.set_training_mode(True)
-            with th.no_grad():
-                fired[head_batch_norm] = (layers(features) > 0).any(dim=0)
-    assert not fired[False].any()
-    assert fired[True].all()
-
-
-def test_head_batch_norm_is_saved_and_its_statistics_act(image_env, tmp_path):
-    model = A2CPlus("CnnPolicy", image_env, n_steps=5, seed=0, policy_kwargs=dict(head_batch_norm=True)).learn(20)
-    statistics = model.policy.mlp_extractor.policy_net[1].running_mean
-    assert th.count_nonzero(statistics) > 0  # the updates moved the head's running statistics
-    model.save(tmp_path / "model")
-    loaded = A2CPlus.load(tmp_path / "model")
-    assert loaded.policy.head_batch_norm is True
-    assert th.equal(loaded.policy.mlp_extractor.policy_net[1].running_mean, statistics)
-    observation = image_env.observation_space.sample()[None]
-    assert np.array_equal(
-        model.predict(observation, deterministic=True)[0], loaded.predict(observation, deterministic=True)[0]
-    )
-
-
 def test_images_are_scaled_once(image_env):
     model = A2CPlus("CnnPolicy", image_env)
     seen = []

@@ -41,6 +41,22 @@ def test_round_trip_restores_weights_statistics_optimizer_and_hyperparameters(im
     assert loaded._n_updates == model._n_updates + 2
 
 
+def test_a_policy_saved_before_head_batch_norm_was_removed_still_loads(tmp_path):
+    model = A2CPlus("MlpPolicy", "CartPole-v1", seed=0)
+    path = tmp_path / "policy.pth"
+    model.policy.save(path)
+    saved = th.load(path, weights_only=False)
+    saved["data"]["head_batch_norm"] = False  # what every policy.save wrote while the option existed
+    th.save(saved, path)
+    loaded = type(model.policy).load(path)
+    assert _state_equal(model.policy.state_dict(), loaded.state_dict())
+    saved["data"]["head_batch_norm"] = True
+    th.save(saved, path)
+    with pytest.raises(ValueError, match="head_batch_norm was removed"):
+        type(model.policy).load(path)
+    assert path.exists()
+
+
 def test_load_from_file_object(tmp_path):
     model = A2CPlus("MlpPolicy", "CartPole-v1", seed=0)
     buffer = io.BytesIO()

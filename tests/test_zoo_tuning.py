@@ -267,5 +267,6 @@ def test_two_workers_on_postgres_survive_a_killed_worker(tmp_path):
     assert trials[killed_trial].state.name == "FAIL"
     assert any(t.system_attrs.get("failed_trial") == killed_trial for t in trials.values())
     survivor_log = (tmp_path / "survivor.log").read_text()
-    assert len(_finished_trials(survivor_log)) == 8
+    # All 8 of its trials ran to an end; the median pruner may stop one, depending on how the two workers interleave
+    assert len(re.findall(r"Trial \d+ (?:finished|pruned)", survivor_log)) == 8
     assert "Number of finished trials" in survivor_log

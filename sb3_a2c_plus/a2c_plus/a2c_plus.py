@@ -242,19 +242,6 @@ class A2CPlus(DeferredCriticRollout):
         self.vf_coef = defaults["vf_coef"] if self.vf_coef is None else self.vf_coef
         self._check_hyperparameters()
         super()._setup_model()
-        self._check_batch_norm_batches()
-
-    def _check_batch_norm_batches(self) -> None:
-        # BatchNorm1d cannot normalise a single sample in training mode (BatchNorm2d still has the pixels)
-        if not any(isinstance(module, th.nn.BatchNorm1d) for module in self.policy.modules()):
-            return
-        batch = self.n_envs if self.rollout_batch_norm == "batch" else self.n_envs * self.n_steps
-        if batch < 2:
-            raise ValueError(
-                "head_batch_norm=True needs at least 2 samples in each batch it normalises: n_envs * n_steps "
-                f"(n_envs with rollout_batch_norm='batch'), got n_envs={self.n_envs}, n_steps={self.n_steps}, "
-                f"rollout_batch_norm={self.rollout_batch_norm!r}"
-            )
 
     def _maybe_recommend_cpu(self, mlp_class_name: str = "A2CPlusPolicy") -> None:
         super()._maybe_recommend_cpu(mlp_class_name)

@@ -9,7 +9,7 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, Combine
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
-from sb3_a2c_plus.common.torch_layers import BatchNormCNN, BatchNormMlpExtractor, SharedMlpExtractor
+from sb3_a2c_plus.common.torch_layers import BatchNormCNN, SharedMlpExtractor
 
 HEAD_LAYOUTS = ("separate", "shared")
 HEAD_INITS = ("orthogonal", "torch")
@@ -49,8 +49,6 @@ class A2CPlusPolicy(ActorCriticPolicy):
     :param activation_fn: activation after each hidden layer
     :param head_layout: ``"separate"``: the actor and the critic each own their hidden layers;
         ``"shared"``: one stack of hidden layers feeds both output layers (SB3's CnnPolicy layout)
-    :param head_batch_norm: whether the heads' hidden layers put a BatchNorm between each linear
-        layer and its activation, which keeps every unit firing for part of each batch
     :param head_init: how the heads' linear layers (hidden and output) start. ``"orthogonal"``:
         SB3's scheme, set by ``ortho_init``; ``"torch"``: PyTorch's default weights with zero
         biases, as the reference notebook's heads (shared/seeds/000). The features extractor
@@ -66,16 +64,19 @@ class A2CPlusPolicy(ActorCriticPolicy):
         net_arch: NetArch | None = None,
         activation_fn: type[nn.Module] = nn.Tanh,
         head_layout: str = "separate",
-        head_batch_norm: bool = False,
         head_init: str = "orthogonal",
         **kwargs: Any,
     ) -> None:
+        # Earlier versions saved head_batch_norm with every policy; only False is what this version builds
+        if kwargs.pop("head_batch_norm", False) is not False:
+            raise ValueError(
+                "head_batch_norm was removed (it scored below plain heads at 1M and 10M steps, docs/experiments.md); "
+                "a policy saved with head_batch_norm=True loads with sb3_a2c_plus at commit bbdeccc"
+            )
         if head_layout not in HEAD_LAYOUTS:
             raise ValueError(f"head_layout must be one of {HEAD_LAYOUTS}, got {head_layout!r}")
         if head_init not in HEAD_INITS:
             raise ValueError(f"head_init must be one of {HEAD_INITS}, got {head_init!r}")
-        if not isinstance(head_batch_norm, bool):
-            raise ValueError(f"head_batch_norm must be True or False, got {head_batch_norm!r}")
         if net_arch is not None:
             _check_net_arch(net_arch)
             if head_layout == "shared" and isinstance(net_arch, dict):
@@ -83,7 +84,6 @@ class A2CPlusPolicy(ActorCriticPolicy):
                     raise ValueError(f"head_layout='shared' needs one list of widths for net_arch, got {net_arch}")
                 net_arch = list(net_arch["pi"])
         self.head_layout = head_layout
-        self.head_batch_norm = head_batch_norm
         self.head_init = head_init
         super().__init__(
             observation_space, action_space, lr_schedule, net_arch=net_arch, activation_fn=activation_fn, **kwargs
@@ -92,11 +92,7 @@ class A2CPlusPolicy(ActorCriticPolicy):
     def _build_mlp_extractor(self) -> None:
         if self.head_layout == "shared":
             shared_arch = self.net_arch["pi"] if isinstance(self.net_arch, dict) else self.net_arch
-            self.mlp_extractor = SharedMlpExtractor(
-                self.features_dim, shared_arch, self.activation_fn, batch_norm=self.head_batch_norm
-            ).to(self.device)
-        elif self.head_batch_norm:
-            self.mlp_extractor = BatchNormMlpExtractor(self.features_dim, self.net_arch, self.activation_fn, self.device)
+            self.mlp_extractor = SharedMlpExtractor(self.features_dim, shared_arch, self.activation_fn).to(self.device)
         else:
             super()._build_mlp_extractor()
 
@@ -112,7 +108,6 @@ class A2CPlusPolicy(ActorCriticPolicy):
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
         data["head_layout"] = self.head_layout
-        data["head_batch_norm"] = self.head_batch_norm
         data["head_init"] = self.head_init
         return data
 

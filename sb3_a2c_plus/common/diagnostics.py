@@ -52,8 +52,6 @@ def rmsprop_step_to_learning_rate(policy: BasePolicy, activation: str) -> float 
     linear = None
     if index.isdigit() and int(index) > 0:
         linear = policy.get_submodule(f"{prefix}.{int(index) - 1}")
-        if isinstance(linear, nn.BatchNorm1d) and int(index) > 1:  # a head with BatchNorm: the layer before it
-            linear = policy.get_submodule(f"{prefix}.{int(index) - 2}")
     optimizer = policy.optimizer
     state = optimizer.state.get(linear.weight, {}) if isinstance(linear, nn.Linear) else {}
     if "square_avg" not in state or not isinstance(optimizer, RMSpropTFLike | th.optim.RMSprop):

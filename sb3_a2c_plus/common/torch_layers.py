@@ -4,8 +4,7 @@ from collections.abc import Iterator, Sequence
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.preprocessing import is_image_space
-from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, MlpExtractor, create_mlp
-from stable_baselines3.common.utils import get_device
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, create_mlp
 from torch import nn
 from torch.nn import functional as F
 
@@ -88,31 +87,6 @@ class BatchNormCNN(BaseFeaturesExtractor):
         return self.cnn(observations)
 
 
-def hidden_layers(
-    input_dim: int, widths: Sequence[int], activation_fn: type[nn.Module], batch_norm: bool = False
-) -> list[nn.Module]:
-    """
-    Fully connected hidden layers: a linear layer of each width, then ``activation_fn``.
-
-    :param input_dim: dimension of the input
-    :param widths: width of each hidden layer
-    :param activation_fn: activation after each hidden layer
-    :param batch_norm: whether to put a BatchNorm between each linear layer and its activation.
-        Each unit is then centred over the batch, so it fires for part of every batch
-        and cannot stop learning for good, as a ReLU unit whose inputs drift below zero does.
-    :return: the layers, in order
-    """
-    # A bias before BatchNorm is cancelled by its mean subtraction.
-    return create_mlp(
-        input_dim,
-        output_dim=0,
-        net_arch=list(widths),
-        activation_fn=activation_fn,
-        with_bias=not batch_norm,
-        post_linear_modules=[nn.BatchNorm1d] if batch_norm else None,
-    )
-
-
 class SharedMlpExtractor(nn.Module):
     """
     Hidden layers shared by the actor and the critic (SB3's ``CnnPolicy`` layout), exposing
@@ -121,7 +95,6 @@ class SharedMlpExtractor(nn.Module):
     :param feature_dim: dimension of the features from the features extractor
     :param net_arch: widths of the shared hidden layers
     :param activation_fn: activation after each hidden layer
-    :param batch_norm: whether to put a BatchNorm before each activation (see :func:`hidden_layers`)
     """
 
     def __init__(
@@ -129,10 +102,9 @@ class SharedMlpExtractor(nn.Module):
         feature_dim: int,
         net_arch: list[int],
         activation_fn: type[nn.Module],
-        batch_norm: bool = False,
     ) -> None:
         super().__init__()
-        self.shared_net = nn.Sequential(*hidden_layers(feature_dim, net_arch, activation_fn, batch_norm))
+        self.shared_net = nn.Sequential(*create_mlp(feature_dim, 0, net_arch, activation_fn))
         self.latent_dim_pi = self.latent_dim_vf = net_arch[-1] if net_arch else feature_dim
 
     def forward(self, features: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
@@ -144,37 +116,6 @@ class SharedMlpExtractor(nn.Module):
 
     def forward_critic(self, features: th.Tensor) -> th.Tensor:
         return self.shared_net(features)
-
-
-class BatchNormMlpExtractor(MlpExtractor):
-    """
-    SB3's ``MlpExtractor`` (separate actor and critic hidden layers) with a BatchNorm before
-    each activation (see :func:`hidden_layers`). It keeps SB3's ``forward`` methods.
-
-    :param feature_dim: dimension of the features from the features extractor
-    :param net_arch: hidden layer widths: ``dict(pi=[...], vf=[...])`` or a list used for both
-    :param activation_fn: activation after each hidden layer
-    :param device: PyTorch device
-    """
-
-    def __init__(
-        self,
-        feature_dim: int,
-        net_arch: list[int] | dict[str, list[int]],
-        activation_fn: type[nn.Module],
-        device: th.device | str = "auto",
-    ) -> None:
-        # Skips MlpExtractor.__init__: it would build heads without BatchNorm only to be replaced,
-        # drawing their initial weights from the RNG and so changing every later draw.
-        nn.Module.__init__(self)
-        pi_widths, vf_widths = (
-            (net_arch.get("pi", []), net_arch.get("vf", [])) if isinstance(net_arch, dict) else (net_arch, net_arch)
-        )
-        device = get_device(device)
-        self.policy_net = nn.Sequential(*hidden_layers(feature_dim, pi_widths, activation_fn, batch_norm=True)).to(device)
-        self.value_net = nn.Sequential(*hidden_layers(feature_dim, vf_widths, activation_fn, batch_norm=True)).to(device)
-        self.latent_dim_pi = pi_widths[-1] if pi_widths else feature_dim
-        self.latent_dim_vf = vf_widths[-1] if vf_widths else feature_dim
 
 
 def _normalise_per_group(norm: nn.modules.batchnorm._BatchNorm, group_size: int, x: th.Tensor) -> th.Tensor:
