@@ -13,7 +13,7 @@ from gymnasium import spaces
 from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.policies import ActorCriticPolicy, BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
-from stable_baselines3.common.utils import explained_variance
+from stable_baselines3.common.utils import LinearSchedule, explained_variance
 from torch.nn import functional as F
 
 from sb3_a2c_plus.a2c_plus.policies import CnnPolicy, MlpPolicy, MultiInputPolicy
@@ -29,10 +29,15 @@ SelfA2CPlus = TypeVar("SelfA2CPlus", bound="A2CPlus")
 
 ROLLOUT_BATCH_NORM_MODES = ("running", "batch")
 GRAD_CLIP_MODES = ("global", "per_parameter")
-# Loss coefficients left at None: the A2C paper's Atari values (the zoo's too) for CnnPolicy, where they were
-# measured, and SB3's A2C defaults for every other policy, with which A2CPlus("MlpPolicy", ...) learns as A2C does
-IMAGE_POLICY_COEFS = dict(ent_coef=0.01, vf_coef=0.25)
-OTHER_POLICY_COEFS = dict(ent_coef=0.0, vf_coef=0.5)
+# Settings left at None, resolved by the policy class. CnnPolicy: the A2C paper's Atari values (the zoo's too),
+# where they were measured. Every other policy: SB3's A2C loss coefficients, with each parameter tensor's gradient
+# clipped on its own and the rate decayed linearly from 1e-3, which beat SB3's A2C defaults on CartPole, Acrobot and
+# LunarLander over 5 seeds (docs/benchmarks.md, "README's vector quickstart"); the global clip at 0.5 scaled every
+# early update there, so the critic's error set how far the actor moved
+IMAGE_POLICY_DEFAULTS = dict(ent_coef=0.01, vf_coef=0.25, learning_rate=7e-4, grad_clip="global")
+OTHER_POLICY_DEFAULTS = dict(
+    ent_coef=0.0, vf_coef=0.5, learning_rate=LinearSchedule(1e-3, 0.0, 1.0), grad_clip="per_parameter"
+)
 # What the update and the rollout call on a policy
 POLICY_METHODS = ("forward", "evaluate_actions", "predict_values")
 
@@ -73,7 +78,8 @@ class A2CPlus(DeferredCriticRollout):
     :param env: The environment to learn from (if registered in Gym, can be str)
     :param learning_rate: The learning rate, it can be a function of the current progress
         remaining (from 1 to 0), e.g. ``stable_baselines3.common.utils.LinearSchedule(7e-4, 0.0, 1.0)``
-        for a linear decay to 0
+        for a linear decay to 0. ``None``: a constant 7e-4 for ``CnnPolicy`` (SB3's A2C), else a linear
+        decay from 1e-3 to 0 over the run
     :param n_steps: The number of steps to run for each environment per update
         (i.e. batch size is n_steps * n_env where n_env is number of environment copies running in parallel)
     :param gamma: Discount factor
@@ -93,7 +99,9 @@ class A2CPlus(DeferredCriticRollout):
         gradients together, scaled down as one vector, so the update keeps its direction;
         ``"per_parameter"``: each parameter tensor's gradient on its own (TensorFlow's
         ``clip_by_norm`` per tensor, as the LunarLander notebook, shared/seeds/004), so the
-        update's total norm may reach ``max_grad_norm`` times the square root of the number of tensors
+        update's total norm may reach ``max_grad_norm`` times the square root of the number of tensors.
+        ``None``: ``"global"`` for ``CnnPolicy``, else ``"per_parameter"`` (a large critic gradient then
+        no longer shrinks the actor's step)
     :param rms_prop_eps: RMSProp epsilon. It stabilizes square root computation in denominator
         of RMSProp update
     :param use_rms_prop: Whether to use RMSprop (default, alpha 0.99) or Adam as optimizer.
@@ -136,7 +144,7 @@ class A2CPlus(DeferredCriticRollout):
         self,
         policy: str | type[ActorCriticPolicy],
         env: GymEnv | str,
-        learning_rate: float | Schedule = 7e-4,
+        learning_rate: float | Schedule | None = None,
         n_steps: int = 5,
         gamma: float = 0.99,
         advantage_estimator: str = "nstep",
@@ -144,7 +152,7 @@ class A2CPlus(DeferredCriticRollout):
         ent_coef: float | None = None,
         vf_coef: float | None = None,
         max_grad_norm: float = 0.5,
-        grad_clip: str = "global",
+        grad_clip: str | None = None,
         rms_prop_eps: float = 1e-5,
         use_rms_prop: bool = True,
         use_sde: bool = False,
@@ -237,9 +245,10 @@ class A2CPlus(DeferredCriticRollout):
 
     def _setup_model(self) -> None:
         self._check_policy_class()
-        defaults = IMAGE_POLICY_COEFS if issubclass(self.policy_class, CnnPolicy) else OTHER_POLICY_COEFS
-        self.ent_coef = defaults["ent_coef"] if self.ent_coef is None else self.ent_coef
-        self.vf_coef = defaults["vf_coef"] if self.vf_coef is None else self.vf_coef
+        defaults = IMAGE_POLICY_DEFAULTS if issubclass(self.policy_class, CnnPolicy) else OTHER_POLICY_DEFAULTS
+        for name, default in defaults.items():
+            if getattr(self, name) is None:
+                setattr(self, name, default)
         self._check_hyperparameters()
         super()._setup_model()
 
