@@ -131,11 +131,21 @@ def test_learning(tmp_path):
 def test_quickstart_experiments_run_the_class_defaults_not_the_zoo_settings(tmp_path):
     from sb3_a2c_plus import A2CPlus
 
-    args = ["quickstart_cartpole", "--configs", "a2c_plus", "a2c_plus_linear_lr", "--seeds", "0", "--n-timesteps", "500"]
-    args += ["--output-dir", str(tmp_path), "--runs-dir", str(tmp_path / "runs")]
-    run([str(BENCHMARKS / "learning.py"), *args], tmp_path)
-    rows = {row["config"]: row for row in _rows(tmp_path / "quickstart_cartpole.csv")}
-    assert set(rows) == {"a2c_plus", "a2c_plus_linear_lr"} and rows["a2c_plus"]["eval_episodes"] == "20"
+    rows = {}
+    for experiment, configs, seed in [
+        ("quickstart_cartpole", ["a2c_plus_a2c_defaults", "a2c_plus_linear_lr"], "0"),
+        ("quickstart_cartpole_fresh_seeds", ["a2c_plus"], "5"),
+    ]:
+        args = [experiment, "--configs", *configs, "--seeds", seed, "--n-timesteps", "500"]
+        run([str(BENCHMARKS / "learning.py"), *args, "--output-dir", str(tmp_path), "--runs-dir", str(tmp_path / "runs")], tmp_path)
+        rows |= {row["config"]: row for row in _rows(tmp_path / f"{experiment}.csv")}
+    assert set(rows) == {"a2c_plus_a2c_defaults", "a2c_plus_linear_lr", "a2c_plus"} and rows["a2c_plus"]["eval_episodes"] == "20"
+    # What each config's rows ran: the learning rate at the start and at the end, and the clip
+    expected = {
+        "a2c_plus_a2c_defaults": (7e-4, 7e-4, "global"),  # SB3's A2C defaults, the vector defaults until issue 38
+        "a2c_plus_linear_lr": (7e-4, 0.0, "global"),
+        "a2c_plus": (1e-3, 0.0, "per_parameter"),  # every argument at its default
+    }
     for config, row in rows.items():
         assert (tmp_path / "runs" / row["log_dir"] / "monitor.monitor.csv").is_file()
         # 100 rollouts: one row of the training diagnostics, written before the 100th update (tanh units never sit at 0)
@@ -145,8 +155,7 @@ def test_quickstart_experiments_run_the_class_defaults_not_the_zoo_settings(tmp_
         # The zoo's CartPole entry trains 8 envs with n_steps 8; the class defaults, one env with n_steps 5
         assert (model.n_envs, model.n_steps, model.ent_coef, model.vf_coef) == (1, 5, 0.0, 0.5)
         assert model.num_timesteps == 500
-        # The candidate's learning rate decays to 0 over the run; the default keeps 7e-4
-        assert model.lr_schedule(0.0) == (0.0 if config == "a2c_plus_linear_lr" else 7e-4)
+        assert (model.lr_schedule(1.0), model.lr_schedule(0.0), model.grad_clip) == pytest.approx(expected[config])
 
 
 def test_a_screen_stops_a_config_once_its_rule_decides_it(tmp_path):
