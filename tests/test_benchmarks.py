@@ -137,9 +137,11 @@ def test_quickstart_experiments_run_the_class_defaults_not_the_zoo_settings(tmp_
         ("quickstart_cartpole_fresh_seeds", ["a2c_plus"], "5"),
     ]:
         args = [experiment, "--configs", *configs, "--seeds", seed, "--n-timesteps", "500"]
-        run([str(BENCHMARKS / "learning.py"), *args, "--output-dir", str(tmp_path), "--runs-dir", str(tmp_path / "runs")], tmp_path)
+        args += ["--output-dir", str(tmp_path), "--runs-dir", str(tmp_path / "runs")]
+        run([str(BENCHMARKS / "learning.py"), *args], tmp_path)
         rows |= {row["config"]: row for row in _rows(tmp_path / f"{experiment}.csv")}
-    assert set(rows) == {"a2c_plus_a2c_defaults", "a2c_plus_linear_lr", "a2c_plus"} and rows["a2c_plus"]["eval_episodes"] == "20"
+    assert set(rows) == {"a2c_plus_a2c_defaults", "a2c_plus_linear_lr", "a2c_plus"}
+    assert rows["a2c_plus"]["eval_episodes"] == "20"
     # What each config's rows ran: the learning rate at the start and at the end, and the clip
     expected = {
         "a2c_plus_a2c_defaults": (7e-4, 7e-4, "global"),  # SB3's A2C defaults, the vector defaults until issue 38
