@@ -31,9 +31,9 @@ ROLLOUT_BATCH_NORM_MODES = ("running", "batch")
 GRAD_CLIP_MODES = ("global", "per_parameter")
 # Settings left at None, resolved by the policy class. CnnPolicy: the A2C paper's Atari values (the zoo's too),
 # where they were measured. Every other policy: SB3's A2C loss coefficients, with each parameter tensor's gradient
-# clipped on its own and the rate decayed linearly from 1e-3, which beat SB3's A2C defaults on CartPole, Acrobot and
-# LunarLander over 5 seeds (docs/benchmarks.md, "README's vector quickstart"); the global clip at 0.5 scaled every
-# early update there, so the critic's error set how far the actor moved
+# clipped on its own and the rate decayed linearly from 1e-3, which beat SB3's A2C defaults on CartPole, Acrobot (10
+# seeds each) and LunarLander (20) (docs/benchmarks.md, "README's vector quickstart"); the global clip at 0.5 scaled
+# every early update there, so the critic's error set how far the actor moved
 IMAGE_POLICY_DEFAULTS = dict(ent_coef=0.01, vf_coef=0.25, learning_rate=7e-4, grad_clip="global")
 OTHER_POLICY_DEFAULTS = dict(
     ent_coef=0.0, vf_coef=0.5, learning_rate=LinearSchedule(1e-3, 0.0, 1.0), grad_clip="per_parameter"
