@@ -125,13 +125,18 @@ def tuning_section(name: str) -> str:
 
 
 def tuning_trials(name: str) -> str:
-    """The best trials of one study by the study's own (single-seed) value; nothing before it ran."""
+    """
+    The best trials of one study by the study's own (single-seed) value, with the actions its evaluations took
+    (the zoo's ``deterministic_eval``, pinned in the study's hyperparams) and each trial's state: a pruned
+    trial's value is its last evaluation before it stopped. Nothing before it ran.
+    """
     trials = _trials(name)
     if trials is None:
         return ""
+    actions = "sampled" if "deterministic_eval:False" in STUDIES[name].get("hyperparams", []) else "deterministic"
     best = sorted((trial for trial in trials if trial["value"]), key=lambda trial: -float(trial["value"]))[:5]
-    lines = ["| trial | value (mean deterministic return of one evaluation) |", "|---|---|"]
-    lines += [f"| {trial['number']} | {float(trial['value']):.1f} |" for trial in best]
+    lines = [f"| trial | value (mean return of one evaluation, {actions} actions) | state |", "|---|---|---|"]
+    lines += [f"| {trial['number']} | {float(trial['value']):.1f} | {trial['state'].lower()} |" for trial in best]
     return "\n".join(lines)
 
 

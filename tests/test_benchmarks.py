@@ -398,8 +398,13 @@ def test_report_lists_each_study_and_its_best_trials(tmp_path):
     command = "`python benchmarks/tune.py tune_lunarlander_normalized`"
     assert f"500,000 steps per trial, 2 workers on one study: {command} (all trials: " in second
     assert "2 trials: 1 complete, 1 pruned, 0 failed" in second
-    assert second.index("| 1 | 185.0 |") < second.index("| 0 | -20.5 |")
+    assert second.index("| 1 | 185.0 | complete |") < second.index("| 0 | -20.5 | pruned |")
+    assert "| trial | value (mean return of one evaluation, deterministic actions) | state |" in second
     assert "*Not run yet: `python benchmarks/tune.py tune_lunarlander`.*" in report
+    # A study that ranks by sampled actions (deterministic_eval:False) says so
+    write_csv(tmp_path / "tune_lunarlander_faithful.csv", ["number", "value", "state"], trials)
+    faithful = _report(tmp_path).split("### A study from the notebook's working configuration")[1].split("###")[0]
+    assert "| trial | value (mean return of one evaluation, sampled actions) | state |" in faithful
 
 
 def test_tune_runs_each_phase_of_a_study_with_its_enqueued_trials(tmp_path, monkeypatch):

@@ -12,8 +12,9 @@ from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
 from stable_baselines3.common.vec_env import DummyVecEnv
 from torch import nn
 
-from benchmarks.registry import NOTEBOOK_LUNAR_LANDER_FAITHFUL
+from benchmarks.registry import A2C_PLUS_ENTRIES, NOTEBOOK_LUNAR_LANDER_FAITHFUL
 from sb3_a2c_plus import A2CPlus
+from sb3_a2c_plus.zoo import linear_schedule_to_floor
 from tests.envs import one_rollout
 
 N_ACTIONS, OBS_DIM, SCALE = 4, 8, 40  # SCALE: the notebook's batch, over which its policy loss is a sum
@@ -102,6 +103,16 @@ def _notebook_copy(policy) -> tuple[ActorCriticNet, list[tuple[str, nn.Parameter
                 getattr(theirs, kind).copy_(getattr(ours, kind))
                 pairs.append((f"{name}.{kind}", getattr(ours, kind), getattr(theirs, kind)))
     return network, pairs
+
+
+def test_the_zoos_lunar_lander_entry_is_the_config_checked_here():
+    # What `python -m rl_zoo3.train --algo a2c_plus --env LunarLander-v3` runs is what this file checks
+    entry, faithful = A2C_PLUS_ENTRIES["LunarLander-v3"], NOTEBOOK_LUNAR_LANDER_FAITHFUL
+    assert {key: entry[key] for key in faithful.hyperparams} == pytest.approx(faithful.hyperparams)
+    # The config's learning rate from 8.3e-4 down to 1e-4, in the zoo's config language
+    start, end = faithful.linear_learning_rate
+    schedule = linear_schedule_to_floor(entry["learning_rate"])
+    assert [schedule(progress) for progress in (1.0, 0.5, 0.0)] == pytest.approx([start, (start + end) / 2, end])
 
 
 @pytest.fixture
