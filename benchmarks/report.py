@@ -133,7 +133,8 @@ def tuning_trials(name: str) -> str:
     trials = _trials(name)
     if trials is None:
         return ""
-    actions = "sampled" if "deterministic_eval:False" in STUDIES[name].get("hyperparams", []) else "deterministic"
+    pinned = dict(setting.split(":", 1) for setting in STUDIES[name].get("hyperparams", []))
+    actions = "sampled" if pinned.get("deterministic_eval", "True").strip() == "False" else "deterministic"
     best = sorted((trial for trial in trials if trial["value"]), key=lambda trial: -float(trial["value"]))[:5]
     lines = [f"| trial | value (mean return of one evaluation, {actions} actions) | state |", "|---|---|---|"]
     lines += [f"| {trial['number']} | {float(trial['value']):.1f} | {trial['state'].lower()} |" for trial in best]

@@ -109,6 +109,7 @@ def test_the_zoos_lunar_lander_entry_is_the_config_checked_here():
     # What `python -m rl_zoo3.train --algo a2c_plus --env LunarLander-v3` runs is what this file checks
     entry, faithful = A2C_PLUS_ENTRIES["LunarLander-v3"], NOTEBOOK_LUNAR_LANDER_FAITHFUL
     assert {key: entry[key] for key in faithful.hyperparams} == pytest.approx(faithful.hyperparams)
+    assert set(entry) - {"n_timesteps", "policy", "learning_rate"} == set(faithful.hyperparams)  # nothing more
     # The config's learning rate from 8.3e-4 down to 1e-4, in the zoo's config language
     start, end = faithful.linear_learning_rate
     schedule = linear_schedule_to_floor(entry["learning_rate"])
