@@ -160,6 +160,7 @@ THROUGHPUT_TABLES = (
     "throughput",
     "native_atari",
     "native_atari_shared_heads",
+    "native_atari_recipe",
     "openmp_release",
     "native_atari_malloc",
     "native_atari_gpu",
